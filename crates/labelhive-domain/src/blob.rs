@@ -1,0 +1,31 @@
+//! The blob port: sample files behind a small interface, keyed by [`ObsPath`].
+
+use async_trait::async_trait;
+use futures::stream::BoxStream;
+
+use crate::obs_path::ObsPath;
+use crate::DomainError;
+
+/// A stored object found by a listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobEntry {
+    /// Its path.
+    pub path: ObsPath,
+    /// Size in bytes.
+    pub size: u64,
+    /// Last modification, ms.
+    pub last_modified: i64,
+}
+
+/// Sample file storage: the local root or an S3-compatible store.
+#[async_trait]
+pub trait Blob: Send + Sync {
+    /// Whether the bucket exists.
+    async fn bucket_exists(&self, bucket: &str) -> Result<bool, DomainError>;
+    /// Every object below `prefix`, recursively, as a stream (memory stays flat).
+    fn list(&self, prefix: &ObsPath) -> BoxStream<'_, Result<BlobEntry, DomainError>>;
+    /// Writes an object.
+    async fn put(&self, path: &ObsPath, bytes: Vec<u8>) -> Result<(), DomainError>;
+    /// Reads a whole object (small objects only; large ones are streamed by the server).
+    async fn get(&self, path: &ObsPath) -> Result<Vec<u8>, DomainError>;
+}

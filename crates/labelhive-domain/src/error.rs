@@ -1,0 +1,82 @@
+//! The one error type of the domain, with its ModelArts error code.
+//!
+//! The code belongs to the ModelArts contract, not to HTTP: jobs write it into task
+//! rows, and the API maps each variant to a status in one table (`api::error`).
+
+/// Everything a client can get wrong, plus internal failures.
+#[derive(Debug, thiserror::Error)]
+pub enum DomainError {
+    /// A field is missing, has the wrong value or breaks a documented rule.
+    #[error("Invalid parameter: {field}: {reason}")]
+    InvalidParameter {
+        /// The field, in the wire's words.
+        field: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A dataset of that name already exists in the project.
+    #[error("Dataset already exists: {0}")]
+    DatasetNameTaken(String),
+    /// No dataset with that id in the project.
+    #[error("Dataset does not exist: {0}")]
+    DatasetNotFound(String),
+    /// No dataset version with that id.
+    #[error("Dataset version does not exist: {0}")]
+    VersionNotFound(String),
+    /// The bucket named by an OBS path does not exist in the object store.
+    #[error("OBS bucket does not exist: {0}")]
+    BucketNotFound(String),
+    /// An OBS path is malformed or would leave the store's root.
+    #[error("OBS path is invalid: {0}")]
+    InvalidObsPath(String),
+    /// A bucket itself was given where a directory inside one is required.
+    #[error("A subdirectory must be specified as the dataset input or output path: {0}")]
+    BucketAsPath(String),
+    /// The operation is not possible in the resource's current state.
+    #[error("{0}")]
+    Conflict(String),
+    /// A project of that name already exists.
+    #[error("Project already exists: {0}")]
+    ProjectNameTaken(String),
+    /// Labelhive does not implement this option (an honest refusal, not a silent no-op).
+    #[error("Not supported by Labelhive: {0}")]
+    Unsupported(String),
+    /// Anything else: logged with its cause, reported to clients without details.
+    #[error("Internal error")]
+    Internal(#[source] BoxError),
+}
+
+/// Any error, sendable between threads: the cause kept by an internal failure.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+impl DomainError {
+    /// Shorthand for an invalid parameter.
+    pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self::InvalidParameter {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// Wraps any error as an internal failure.
+    pub fn internal(err: impl Into<BoxError>) -> Self {
+        Self::Internal(err.into())
+    }
+
+    /// The ModelArts error code, from `shared/spec/appendix/error_codes.md`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidParameter { .. } => "ModelArts.0101",
+            Self::DatasetNameTaken(_) => "ModelArts.4351",
+            Self::DatasetNotFound(_) => "ModelArts.4352",
+            Self::VersionNotFound(_) => "ModelArts.4353",
+            Self::BucketNotFound(_) => "ModelArts.4311",
+            Self::InvalidObsPath(_) => "ModelArts.4313",
+            Self::BucketAsPath(_) => "ModelArts.4205",
+            Self::Conflict(_) => "ModelArts.4343",
+            Self::ProjectNameTaken(_) => "ModelArts.0101",
+            Self::Unsupported(_) => "ModelArts.0104",
+            Self::Internal(_) => "ModelArts.5000",
+        }
+    }
+}

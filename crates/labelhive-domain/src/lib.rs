@@ -1,0 +1,16 @@
+#![doc = include_str!("../README.md")]
+
+pub mod blob;
+pub mod dataset;
+pub mod error;
+pub mod ids;
+pub mod job;
+pub mod label;
+pub mod names;
+pub mod obs_path;
+pub mod project;
+pub mod services;
+pub mod store;
+pub mod time;
+
+pub use error::DomainError;

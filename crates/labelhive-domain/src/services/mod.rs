@@ -1,0 +1,3 @@
+//! Use cases over the ports: what handlers and jobs call.
+
+pub mod datasets;

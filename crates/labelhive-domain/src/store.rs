@@ -1,0 +1,229 @@
+//! The metadata store port: capability traits joined by [`Store`].
+//!
+//! Each method is a unit of work with its transaction inside; no transaction handle
+//! crosses this interface. Where a use case needs a read and a write to be atomic, the
+//! store takes the domain rule as a closure and runs it inside its transaction.
+
+use async_trait::async_trait;
+
+use crate::dataset::{Dataset, DatasetQuery};
+use crate::error::BoxError;
+use crate::job::{Job, NewJob};
+use crate::project::{Project, TokenGrant};
+use crate::DomainError;
+
+/// What can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique constraint refused the write; the name is stable across backends.
+    #[error("unique constraint {constraint} violated")]
+    Conflict {
+        /// `<table>_<columns>`.
+        constraint: &'static str,
+    },
+    /// A domain rule run inside the transaction refused the change.
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    /// The database failed.
+    #[error("database error")]
+    Other(#[source] BoxError),
+}
+
+impl StoreError {
+    /// Wraps a backend error.
+    pub fn other(err: impl Into<BoxError>) -> Self {
+        Self::Other(err.into())
+    }
+}
+
+impl From<StoreError> for DomainError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Domain(d) => d,
+            other => DomainError::internal(other),
+        }
+    }
+}
+
+/// Result of store calls.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A domain rule applied to a dataset inside the store's transaction.
+pub type DatasetEdit<'a> = &'a (dyn Fn(&mut Dataset) -> Result<(), DomainError> + Send + Sync);
+
+/// Projects and their credentials.
+#[async_trait]
+pub trait ProjectStore {
+    /// Inserts a project; `Conflict { "projects_name" }` if the name is taken.
+    async fn create_project(&self, project: &Project) -> StoreResult<()>;
+    /// Inserts a project unless any project exists; true if it was inserted.
+    async fn create_first_project(&self, project: &Project) -> StoreResult<bool>;
+    /// The project with this access key.
+    async fn project_by_access_key(&self, access_key: &str) -> StoreResult<Option<Project>>;
+    /// Stores a token under the hash of its value.
+    async fn insert_token(&self, token_hash: &str, grant: &TokenGrant) -> StoreResult<()>;
+    /// The grant of a token, by the hash of its value.
+    async fn token(&self, token_hash: &str) -> StoreResult<Option<TokenGrant>>;
+}
+
+/// A sample file registered by an import.
+#[derive(Debug, Clone)]
+pub struct NewSample {
+    /// 32-hex id derived from the path.
+    pub id: String,
+    /// OBS-style file path.
+    pub path: String,
+    /// File name.
+    pub name: String,
+    /// Size in bytes.
+    pub size: i64,
+    /// ModelArts sample type.
+    pub sample_type: i32,
+}
+
+/// A sample shown in dataset previews.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SamplePreview {
+    /// Sample id.
+    pub id: String,
+    /// OBS-style file path.
+    pub path: String,
+    /// File name.
+    pub name: String,
+    /// Size in bytes.
+    pub size: i64,
+    /// When it was registered, ms.
+    pub create_time: i64,
+}
+
+/// One point of a dataset's monitoring series.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricPoint {
+    /// Minute the point stands for, ms.
+    pub time: i64,
+    /// Samples then.
+    pub total: i64,
+    /// Labeled samples then.
+    pub annotated: i64,
+}
+
+/// A job that is queued or running on a dataset.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunningJob {
+    /// Dataset id.
+    pub dataset_id: String,
+    /// Job id.
+    pub job_id: String,
+    /// Job kind.
+    pub kind: String,
+}
+
+/// Datasets and their labels.
+#[async_trait]
+pub trait DatasetStore {
+    /// Inserts a dataset with its labels, and its first job, in one transaction.
+    async fn create_dataset(&self, dataset: &Dataset, job: Option<&NewJob>) -> StoreResult<()>;
+    /// A dataset of the project, with its labels.
+    async fn dataset(&self, project_id: &str, dataset_id: &str) -> StoreResult<Option<Dataset>>;
+    /// A page of the project's datasets and the total matching the filters.
+    async fn list_datasets(
+        &self,
+        project_id: &str,
+        query: &DatasetQuery,
+    ) -> StoreResult<(Vec<Dataset>, i64)>;
+    /// Loads, edits by `edit` and saves a dataset in one transaction; `None` if unknown.
+    async fn modify_dataset(
+        &self,
+        project_id: &str,
+        dataset_id: &str,
+        edit: DatasetEdit<'_>,
+    ) -> StoreResult<Option<Dataset>>;
+    /// Deletes a dataset with its labels and samples and cancels its jobs; false if unknown.
+    async fn delete_dataset(&self, project_id: &str, dataset_id: &str) -> StoreResult<bool>;
+    /// Queued and running jobs of these datasets.
+    async fn running_jobs(&self, dataset_ids: &[String]) -> StoreResult<Vec<RunningJob>>;
+    /// The first `limit` samples of a dataset, oldest first.
+    async fn sample_previews(
+        &self,
+        dataset_id: &str,
+        limit: i64,
+    ) -> StoreResult<Vec<SamplePreview>>;
+    /// Monitoring points of a dataset between two times, ms, inclusive.
+    async fn dataset_metrics(
+        &self,
+        dataset_id: &str,
+        start: i64,
+        end: i64,
+    ) -> StoreResult<Vec<MetricPoint>>;
+}
+
+/// Outcome of registering a batch of samples.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegisterOutcome {
+    /// The batch was written; this many samples were new.
+    Registered(i64),
+    /// The job lost its lease or its dataset is gone; nothing was written.
+    Abandoned,
+}
+
+/// Samples.
+#[async_trait]
+pub trait SampleStore {
+    /// Registers samples for a running job in one transaction: inserts the new ones
+    /// (existing ids are left alone), bumps the dataset's counters and the job's
+    /// progress to `progress_done`, but only while `owner` still holds the job's lease.
+    async fn register_samples(
+        &self,
+        job_id: &str,
+        owner: &str,
+        dataset_id: &str,
+        samples: &[NewSample],
+        progress_done: i64,
+    ) -> StoreResult<RegisterOutcome>;
+}
+
+/// How a job ended.
+#[derive(Debug, Clone)]
+pub enum JobOutcome {
+    /// Success, with a result.
+    Succeeded(serde_json::Value),
+    /// Failure, with the error the task endpoints report.
+    Failed {
+        /// ModelArts error code.
+        code: String,
+        /// Message.
+        msg: String,
+    },
+}
+
+/// Durable jobs.
+#[async_trait]
+pub trait JobStore {
+    /// Claims the oldest queued job, or a running one whose lease expired, for `owner`
+    /// until `lease_until`.
+    async fn claim_job(&self, owner: &str, now: i64, lease_until: i64) -> StoreResult<Option<Job>>;
+    /// Extends a lease; false if `owner` no longer holds the job.
+    async fn renew_lease(&self, job_id: &str, owner: &str, lease_until: i64) -> StoreResult<bool>;
+    /// Ends a job held by `owner`, and sets its dataset's status if given, in one
+    /// transaction; false if the job was no longer held (canceled or re-claimed).
+    async fn finish_job(
+        &self,
+        job_id: &str,
+        owner: &str,
+        outcome: &JobOutcome,
+        dataset_status: Option<i32>,
+    ) -> StoreResult<bool>;
+    /// Puts a failed attempt back in the queue; false if no longer held.
+    async fn retry_job(&self, job_id: &str, owner: &str, error_msg: &str) -> StoreResult<bool>;
+    /// Makes every running job claimable at once (single-process SQLite start-up:
+    /// no other runner can hold a lease).
+    async fn requeue_running_jobs(&self) -> StoreResult<u64>;
+    /// A job of the project.
+    async fn job(&self, project_id: &str, job_id: &str) -> StoreResult<Option<Job>>;
+}
+
+/// The whole metadata store.
+pub trait Store: ProjectStore + DatasetStore + SampleStore + JobStore + Send + Sync {
+    /// `sqlite` or `postgres`, for logs.
+    fn backend(&self) -> &'static str;
+}

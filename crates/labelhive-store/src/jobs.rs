@@ -1,0 +1,161 @@
+//! Durable jobs: claiming under a lease, progress, and their end.
+
+use async_trait::async_trait;
+use labelhive_domain::job::{Job, NewJob};
+use labelhive_domain::store::{JobOutcome, JobStore, StoreResult};
+use labelhive_domain::time::now_ms;
+use sqlx::{Any, Transaction};
+
+use crate::rows::{self, to_json, JOB_COLUMNS};
+use crate::{db, Dialect, SqlStore};
+
+/// Inserts a queued job inside the caller's transaction.
+pub(crate) async fn insert_job(
+    tx: &mut Transaction<'_, Any>,
+    job: &NewJob,
+    now: i64,
+) -> StoreResult<()> {
+    sqlx::query(
+        "insert into jobs (id, project_id, dataset_id, kind, payload, status, create_time, update_time) \
+         values ($1, $2, $3, $4, $5, 'queued', $6, $6)",
+    )
+    .bind(&job.id)
+    .bind(&job.project_id)
+    .bind(job.dataset_id.as_deref())
+    .bind(job.kind)
+    .bind(to_json(&job.payload)?)
+    .bind(now)
+    .execute(&mut **tx)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
+#[async_trait]
+impl JobStore for SqlStore {
+    async fn claim_job(&self, owner: &str, now: i64, lease_until: i64) -> StoreResult<Option<Job>> {
+        // PostgreSQL replicas race for jobs: skip rows another replica is claiming.
+        // SQLite is one process and the single writer makes the statement atomic.
+        let lock = match self.dialect {
+            Dialect::Postgres => " for update skip locked",
+            Dialect::Sqlite => "",
+        };
+        let sql = format!(
+            "update jobs set status = 'running', lease_owner = $1, lease_expires_at = $2, \
+             attempts = attempts + 1, update_time = $3 \
+             where id = (select id from jobs where status = 'queued' \
+                 or (status = 'running' and lease_expires_at < $3) \
+                 order by create_time limit 1{lock}) \
+             returning {JOB_COLUMNS}"
+        );
+        let row = sqlx::query(&sql)
+            .bind(owner)
+            .bind(lease_until)
+            .bind(now)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?;
+        row.as_ref().map(rows::job).transpose()
+    }
+
+    async fn renew_lease(&self, job_id: &str, owner: &str, lease_until: i64) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "update jobs set lease_expires_at = $1 where id = $2 and lease_owner = $3 and status = 'running'",
+        )
+        .bind(lease_until)
+        .bind(job_id)
+        .bind(owner)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn finish_job(
+        &self,
+        job_id: &str,
+        owner: &str,
+        outcome: &JobOutcome,
+        dataset_status: Option<i32>,
+    ) -> StoreResult<bool> {
+        let now = now_ms();
+        let (status, result, code, msg) = match outcome {
+            JobOutcome::Succeeded(r) => ("succeeded", Some(to_json(r)?), None, None),
+            JobOutcome::Failed { code, msg } => {
+                ("failed", None, Some(code.as_str()), Some(msg.as_str()))
+            }
+        };
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let done = sqlx::query(
+            "update jobs set status = $1, result = $2, error_code = $3, error_msg = $4, \
+             lease_owner = null, update_time = $5, finish_time = $5 \
+             where id = $6 and lease_owner = $7 and status = 'running'",
+        )
+        .bind(status)
+        .bind(result)
+        .bind(code)
+        .bind(msg)
+        .bind(now)
+        .bind(job_id)
+        .bind(owner)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        if let Some(s) = dataset_status {
+            sqlx::query(
+                "update datasets set status = $1, update_time = $2 \
+                 where id = (select dataset_id from jobs where id = $3)",
+            )
+            .bind(i64::from(s))
+            .bind(now)
+            .bind(job_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(true)
+    }
+
+    async fn retry_job(&self, job_id: &str, owner: &str, error_msg: &str) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "update jobs set status = 'queued', lease_owner = null, lease_expires_at = null, \
+             error_msg = $1, update_time = $2 where id = $3 and lease_owner = $4 and status = 'running'",
+        )
+        .bind(error_msg)
+        .bind(now_ms())
+        .bind(job_id)
+        .bind(owner)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn requeue_running_jobs(&self) -> StoreResult<u64> {
+        let done = sqlx::query(
+            "update jobs set status = 'queued', lease_owner = null, lease_expires_at = null, update_time = $1 \
+             where status = 'running'",
+        )
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn job(&self, project_id: &str, job_id: &str) -> StoreResult<Option<Job>> {
+        let row = sqlx::query(&format!(
+            "select {JOB_COLUMNS} from jobs where id = $1 and project_id = $2"
+        ))
+        .bind(job_id)
+        .bind(project_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        row.as_ref().map(rows::job).transpose()
+    }
+}

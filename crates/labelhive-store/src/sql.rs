@@ -1,0 +1,71 @@
+//! A small builder for statements with a variable number of `$n` parameters.
+//!
+//! sqlx's `QueryBuilder` writes `?` placeholders for the `Any` driver, which
+//! PostgreSQL refuses; both backends accept `$1, $2, ...`, so this numbers them itself.
+
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
+use sqlx::Any;
+
+/// A bound value.
+#[derive(Debug, Clone)]
+pub(crate) enum Param {
+    Text(String),
+    Int(i64),
+    Float(f64),
+}
+
+/// SQL text plus its parameters, in order.
+#[derive(Debug, Default)]
+pub(crate) struct Sql {
+    pub text: String,
+    params: Vec<Param>,
+}
+
+impl Sql {
+    pub fn new(text: &str) -> Self {
+        Self {
+            text: text.to_owned(),
+            params: Vec::new(),
+        }
+    }
+
+    /// Appends raw SQL.
+    pub fn push(&mut self, s: &str) -> &mut Self {
+        self.text.push_str(s);
+        self
+    }
+
+    /// Appends a placeholder bound to `p`.
+    pub fn bind(&mut self, p: Param) -> &mut Self {
+        self.params.push(p);
+        self.text.push('$');
+        self.text.push_str(&self.params.len().to_string());
+        self
+    }
+
+    /// The parameters, for building a second statement with the same filter.
+    pub fn params(&self) -> &[Param] {
+        &self.params
+    }
+
+    /// The query, ready to execute.
+    pub fn query(&self) -> Query<'_, Any, AnyArguments<'_>> {
+        bind_all(sqlx::query(&self.text), &self.params)
+    }
+}
+
+/// Binds `params` to `q` in order.
+pub(crate) fn bind_all<'q>(
+    mut q: Query<'q, Any, AnyArguments<'q>>,
+    params: &'q [Param],
+) -> Query<'q, Any, AnyArguments<'q>> {
+    for p in params {
+        q = match p {
+            Param::Text(s) => q.bind(s.as_str()),
+            Param::Int(i) => q.bind(*i),
+            Param::Float(f) => q.bind(*f),
+        };
+    }
+    q
+}

@@ -1,0 +1,42 @@
+//! Shared state handed to every handler and job runner.
+
+use std::sync::Arc;
+
+use labelhive_domain::blob::Blob;
+use labelhive_domain::services::datasets::DatasetService;
+use labelhive_domain::store::Store;
+use tokio::sync::Notify;
+
+use crate::config::Config;
+use crate::keys::Keys;
+
+/// One context for the whole server: cheap to clone, everything behind `Arc`.
+#[derive(Clone)]
+pub struct AppState {
+    /// Metadata.
+    pub store: Arc<dyn Store>,
+    /// Sample files.
+    pub blob: Arc<dyn Blob>,
+    /// Key derivation.
+    pub keys: Arc<Keys>,
+    /// Configuration.
+    pub config: Arc<Config>,
+    /// Wakes idle job runners when a job is queued (polling is the fallback).
+    pub jobs_queued: Arc<Notify>,
+    /// Dataset use cases.
+    pub datasets: DatasetService,
+}
+
+impl AppState {
+    /// Builds the state and its services.
+    pub fn new(store: Arc<dyn Store>, blob: Arc<dyn Blob>, keys: Keys, config: Config) -> Self {
+        Self {
+            datasets: DatasetService::new(store.clone(), blob.clone()),
+            store,
+            blob,
+            keys: Arc::new(keys),
+            config: Arc::new(config),
+            jobs_queued: Arc::new(Notify::new()),
+        }
+    }
+}

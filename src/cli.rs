@@ -1,0 +1,117 @@
+//! Command line: `labelhive serve` and `labelhive project create NAME`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::Config;
+
+/// Labelhive, a self-hosted data labeling service (ModelArts Data Management API v2).
+#[derive(Debug, Parser)]
+#[command(name = "labelhive", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the API server and its job runners.
+    Serve(ServeArgs),
+    /// Manage projects (tenants).
+    #[command(subcommand)]
+    Project(ProjectCommand),
+}
+
+/// `project` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ProjectCommand {
+    /// Create a project and print its id and access key pair as one JSON line.
+    Create(ProjectCreateArgs),
+}
+
+/// Where the metadata and the keys live; shared by every subcommand.
+#[derive(Debug, Clone, Args)]
+pub struct StoreArgs {
+    /// Data directory: SQLite file, the local object store (obs/), the master key.
+    #[arg(long, env = "LABELHIVE_DATA_DIR", default_value = "./labelhive-data")]
+    pub data_dir: PathBuf,
+    /// PostgreSQL URL (postgres://...); without it the metadata is SQLite in the data dir.
+    #[arg(long, env = "LABELHIVE_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Master key (64 hex characters) from which secret keys are derived; replicas
+    /// sharing a PostgreSQL database must share it. Default: <data-dir>/master.key.
+    #[arg(long, env = "LABELHIVE_MASTER_KEY", hide_env_values = true)]
+    pub master_key: Option<String>,
+}
+
+/// `labelhive serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "LABELHIVE_LISTEN", default_value = "127.0.0.1:7788")]
+    pub listen: SocketAddr,
+    /// Store location.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "LABELHIVE_MAX_BODY_BYTES", default_value_t = 32 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// Job lease in seconds: how long a crashed replica's job waits before another takes it.
+    #[arg(long, env = "LABELHIVE_JOB_LEASE_SECS", default_value_t = 30)]
+    pub job_lease_secs: u64,
+    /// Concurrent job runners in this process.
+    #[arg(long, env = "LABELHIVE_JOB_WORKERS", default_value_t = 2)]
+    pub job_workers: usize,
+    /// Files registered per transaction by imports.
+    #[arg(long, env = "LABELHIVE_IMPORT_BATCH", default_value_t = 1000)]
+    pub import_batch: usize,
+    /// Log as JSON lines instead of text.
+    #[arg(long, env = "LABELHIVE_LOG_JSON", default_value_t = false)]
+    pub log_json: bool,
+}
+
+impl ServeArgs {
+    /// Builds the server configuration.
+    pub fn into_config(self) -> anyhow::Result<Config> {
+        anyhow::ensure!(self.import_batch > 0, "--import-batch must be at least 1");
+        anyhow::ensure!(
+            self.job_lease_secs > 0,
+            "--job-lease-secs must be at least 1"
+        );
+        Ok(Config {
+            listen: self.listen,
+            data_dir: self.store.data_dir,
+            database_url: self.store.database_url,
+            master_key: self.store.master_key,
+            max_body_bytes: self.max_body_bytes,
+            job_lease_ms: self.job_lease_secs.saturating_mul(1000),
+            job_workers: self.job_workers,
+            import_batch: self.import_batch,
+            log_json: self.log_json,
+        })
+    }
+}
+
+/// `labelhive project create NAME`.
+#[derive(Debug, Clone, Args)]
+pub struct ProjectCreateArgs {
+    /// Project name: 1 to 64 letters, digits, _ or -.
+    pub name: String,
+    /// Store location.
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn verify_cli() {
+        super::Cli::command().debug_assert();
+    }
+}

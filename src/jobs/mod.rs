@@ -1,0 +1,157 @@
+//! Job runners: claim a job under a lease, keep the lease alive while it runs, and
+//! record how it ended.
+//!
+//! Every process runs a few runner loops. A job whose runner dies keeps its lease until
+//! it expires and is then claimed again; on SQLite, start-up requeues such jobs at once
+//! (one process owns the file). Job kinds are idempotent, so running a job twice never
+//! doubles its effect.
+
+mod import;
+
+use std::time::Duration;
+
+use labelhive_domain::dataset::status;
+use labelhive_domain::ids::new_hex_id;
+use labelhive_domain::job::{kind, Job};
+use labelhive_domain::store::JobOutcome;
+use labelhive_domain::time::now_ms;
+use labelhive_domain::DomainError;
+use tokio::sync::watch;
+use tracing::Instrument;
+
+use crate::app::AppState;
+
+/// Attempts before a failing job is marked failed.
+const MAX_ATTEMPTS: i64 = 3;
+/// How often an idle runner looks for work when nobody wakes it.
+const IDLE_POLL: Duration = Duration::from_millis(500);
+
+/// How a job run ended, seen from the runner.
+pub(crate) enum RunEnd {
+    /// Finished; record this outcome and set the dataset status if given.
+    Done(JobOutcome, Option<i32>),
+    /// The job lost its lease or its dataset; someone else owns its fate.
+    Abandoned,
+    /// The server is stopping; the job goes back to the queue as it is.
+    Interrupted,
+}
+
+/// One runner loop.
+pub struct Runner {
+    state: AppState,
+    owner: String,
+}
+
+impl Runner {
+    /// A runner with a fresh lease-owner id.
+    pub fn new(state: AppState, index: usize) -> Self {
+        Self {
+            state,
+            owner: format!("{}-{index}", new_hex_id()),
+        }
+    }
+
+    /// Runs jobs until `stop` turns true.
+    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        loop {
+            if *stop.borrow() {
+                return;
+            }
+            let now = now_ms();
+            let lease_until = now + self.lease_ms();
+            match self
+                .state
+                .store
+                .claim_job(&self.owner, now, lease_until)
+                .await
+            {
+                Ok(Some(job)) => {
+                    let span = tracing::info_span!("job", job.id = %job.id, job.kind = %job.kind);
+                    self.execute(job, stop.clone()).instrument(span).await;
+                }
+                Ok(None) => {
+                    tokio::select! {
+                        _ = stop.changed() => {}
+                        () = self.state.jobs_queued.notified() => {}
+                        () = tokio::time::sleep(IDLE_POLL) => {}
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "claiming a job failed");
+                    tokio::time::sleep(IDLE_POLL).await;
+                }
+            }
+        }
+    }
+
+    fn lease_ms(&self) -> i64 {
+        i64::try_from(self.state.config.job_lease_ms).unwrap_or(30_000)
+    }
+
+    async fn execute(&self, job: Job, stop: watch::Receiver<bool>) {
+        tracing::info!(job.attempt = job.attempts, "job started");
+        let heartbeat = self.spawn_heartbeat(job.id.clone());
+        let ended = match job.kind.as_str() {
+            kind::IMPORT => import::run(&self.state, &self.owner, &job, stop).await,
+            other => Err(DomainError::Unsupported(format!("job kind {other}"))),
+        };
+        heartbeat.abort();
+        let store = &self.state.store;
+        let recorded = match ended {
+            Ok(RunEnd::Done(outcome, dataset_status)) => {
+                store
+                    .finish_job(&job.id, &self.owner, &outcome, dataset_status)
+                    .await
+            }
+            Ok(RunEnd::Abandoned) => {
+                tracing::info!("job abandoned: its lease or its dataset is gone");
+                return;
+            }
+            Ok(RunEnd::Interrupted) => {
+                store
+                    .retry_job(&job.id, &self.owner, "interrupted by a server shutdown")
+                    .await
+            }
+            Err(e) if job.attempts < MAX_ATTEMPTS && !matches!(e, DomainError::Unsupported(_)) => {
+                tracing::warn!(error = %e, "job attempt failed; it will be retried");
+                store.retry_job(&job.id, &self.owner, &e.to_string()).await
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "job failed");
+                let outcome = JobOutcome::Failed {
+                    code: e.code().to_owned(),
+                    msg: e.to_string(),
+                };
+                let dataset_status = (job.kind == kind::IMPORT).then_some(status::ABNORMAL);
+                store
+                    .finish_job(&job.id, &self.owner, &outcome, dataset_status)
+                    .await
+            }
+        };
+        match recorded {
+            Ok(true) => tracing::info!("job ended"),
+            Ok(false) => tracing::info!("job ended after losing its lease; result dropped"),
+            Err(e) => tracing::error!(error = %e, "recording the end of a job failed"),
+        }
+    }
+
+    /// Renews the lease every third of its length while the job runs.
+    fn spawn_heartbeat(&self, job_id: String) -> tokio::task::JoinHandle<()> {
+        let store = self.state.store.clone();
+        let owner = self.owner.clone();
+        let lease = self.lease_ms();
+        tokio::spawn(async move {
+            let period = Duration::from_millis(u64::try_from(lease / 3).unwrap_or(1000).max(100));
+            loop {
+                tokio::time::sleep(period).await;
+                match store.renew_lease(&job_id, &owner, now_ms() + lease).await {
+                    Ok(true) => {}
+                    Ok(false) => return,
+                    Err(e) => {
+                        tracing::warn!(error = %e, job.id = %job_id, "renewing a job lease failed")
+                    }
+                }
+            }
+        })
+    }
+}

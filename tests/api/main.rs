@@ -1,0 +1,16 @@
+//! The integration suite: the real server on 127.0.0.1 with a random port, spoken to
+//! over HTTP, each scenario against SQLite and against PostgreSQL.
+//!
+//! PostgreSQL scenarios run when `LABELHIVE_TEST_DATABASE_URL` names a server (each test
+//! creates and drops its own database there); without it they say so and return.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+
+mod auth;
+mod crash;
+mod datasets;
+mod datasets_invalid;
+mod sdk;
+mod store_suite;

@@ -1,0 +1,162 @@
+//! The store's job and sample semantics, run against both backends.
+
+use std::sync::Arc;
+
+use labelhive::blob::LocalBlob;
+use labelhive_domain::dataset::{DataSource, DatasetType, NewDataset};
+use labelhive_domain::obs_path::ObsPath;
+use labelhive_domain::project::Project;
+use labelhive_domain::services::datasets::DatasetService;
+use labelhive_domain::store::{JobOutcome, NewSample, RegisterOutcome, Store};
+use labelhive_domain::time::now_ms;
+use labelhive_store::SqlStore;
+
+use crate::both_backends;
+use crate::helpers::{postgres_available, Backend, PgDb};
+
+both_backends!(jobs_are_leased_renewed_reclaimed_and_finished_once);
+
+async fn jobs_are_leased_renewed_reclaimed_and_finished_once(backend: Backend) {
+    if backend == Backend::Postgres && !postgres_available() {
+        return;
+    }
+    let pg = match backend {
+        Backend::Postgres => Some(PgDb::create().await),
+        Backend::Sqlite => None,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let url = match &pg {
+        Some(p) => p.url.clone(),
+        None => format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display()),
+    };
+    let store: Arc<dyn Store> = Arc::new(SqlStore::connect(&url).await.unwrap());
+    std::fs::create_dir_all(dir.path().join("obs/bkt/in")).unwrap();
+    let blob = Arc::new(LocalBlob::open(dir.path().join("obs")).unwrap());
+    let project = Project {
+        id: labelhive_domain::ids::new_hex_id(),
+        name: "p".into(),
+        access_key: labelhive_domain::ids::new_access_key(),
+        create_time: now_ms(),
+    };
+    store.create_project(&project).await.unwrap();
+    let service = DatasetService::new(store.clone(), blob);
+    let ds = service
+        .create(
+            &project.id,
+            NewDataset {
+                name: "d".into(),
+                dataset_type: DatasetType::ImageClassification,
+                description: String::new(),
+                data_format: "Default".into(),
+                data_source: DataSource {
+                    data_path: None,
+                    data_type: 0,
+                    schema_maps: None,
+                    source_info: None,
+                    with_column_header: None,
+                },
+                input_path: ObsPath::parse("p", "/bkt/in/").unwrap(),
+                work_path: ObsPath::parse("p", "/bkt/out/").unwrap(),
+                work_path_type: 0,
+                workspace_id: "0".into(),
+                import_data: false,
+                import_annotations: true,
+                managed: false,
+                label_format: None,
+                labels: vec![],
+                schema: vec![],
+                workforce_information: None,
+            },
+        )
+        .await
+        .unwrap();
+    let job_id = ds.import_task_id.clone().unwrap();
+
+    let now = now_ms();
+    let job = store
+        .claim_job("a", now, now + 1_000)
+        .await
+        .unwrap()
+        .expect("claimed");
+    assert_eq!(job.id, job_id);
+    assert_eq!(job.attempts, 1);
+    assert!(
+        store
+            .claim_job("b", now, now + 1_000)
+            .await
+            .unwrap()
+            .is_none(),
+        "held by a"
+    );
+    assert!(store.renew_lease(&job_id, "a", now + 2_000).await.unwrap());
+    assert!(!store.renew_lease(&job_id, "b", now + 2_000).await.unwrap());
+
+    let batch: Vec<NewSample> = (0..3)
+        .map(|i| {
+            let path = format!("/bkt/in/{i}.jpg");
+            NewSample {
+                id: labelhive_domain::ids::sample_id_for_path(&path),
+                name: format!("{i}.jpg"),
+                path,
+                size: 1,
+                sample_type: 0,
+            }
+        })
+        .collect();
+    assert_eq!(
+        store
+            .register_samples(&job_id, "a", &ds.id, &batch, 3)
+            .await
+            .unwrap(),
+        RegisterOutcome::Registered(3)
+    );
+    assert_eq!(
+        store
+            .register_samples(&job_id, "a", &ds.id, &batch, 3)
+            .await
+            .unwrap(),
+        RegisterOutcome::Registered(0),
+        "idempotent"
+    );
+    assert_eq!(
+        store
+            .register_samples(&job_id, "b", &ds.id, &batch, 3)
+            .await
+            .unwrap(),
+        RegisterOutcome::Abandoned
+    );
+
+    // After the lease expires another runner takes the job; the first can no longer write.
+    let later = now + 5_000;
+    let reclaimed = store
+        .claim_job("b", later, later + 1_000)
+        .await
+        .unwrap()
+        .expect("reclaimed");
+    assert_eq!(reclaimed.attempts, 2);
+    assert_eq!(
+        store
+            .register_samples(&job_id, "a", &ds.id, &batch, 3)
+            .await
+            .unwrap(),
+        RegisterOutcome::Abandoned
+    );
+    let ok = JobOutcome::Succeeded(serde_json::json!({"n": 3}));
+    assert!(!store.finish_job(&job_id, "a", &ok, Some(1)).await.unwrap());
+    assert!(store.finish_job(&job_id, "b", &ok, Some(1)).await.unwrap());
+    assert!(
+        !store.finish_job(&job_id, "b", &ok, Some(1)).await.unwrap(),
+        "finished once"
+    );
+    assert!(store
+        .claim_job("c", later + 10_000, later + 20_000)
+        .await
+        .unwrap()
+        .is_none());
+    let after = store.dataset(&project.id, &ds.id).await.unwrap().unwrap();
+    assert_eq!(after.total_sample_count, 3);
+    assert_eq!(after.status, 1);
+    let row = store.job(&project.id, &job_id).await.unwrap().unwrap();
+    assert_eq!(row.result, Some(serde_json::json!({"n": 3})));
+    drop(pg);
+}
