@@ -185,7 +185,8 @@ async fn an_import_killed_mid_way_resumes_and_registers_every_file_once(backend:
     // The log has one line per request and never a secret.
     let logged = std::fs::read_to_string(&log).expect("log");
     assert!(
-        logged.contains("http.route=/v2/{project_id}/datasets"),
+        logged.contains("http.route=/v2/{project_id}/datasets")
+            && logged.contains("http.status=201"),
         "request lines are logged"
     );
     assert!(

@@ -407,7 +407,7 @@ async fn bad_updates_are_refused_and_change_nothing(backend: Backend) {
         .as_str()
         .unwrap()
         .to_owned();
-    let before = app.get(&format!("/datasets/{id}")).await.body;
+    let before = app.wait_for_dataset_status(&id, 1).await;
     let cases: Vec<(&str, Value, u16, &str)> = vec![
         (
             "bad name",

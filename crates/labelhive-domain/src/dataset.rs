@@ -509,6 +509,9 @@ impl NewDataset {
         if self.work_path.is_bucket() {
             return Err(DomainError::BucketAsPath(self.work_path.as_dir()));
         }
+        if self.input_path.is_bucket() {
+            return Err(DomainError::BucketAsPath(self.input_path.as_dir()));
+        }
         if self.work_path.as_dir().len() > 700 {
             return Err(DomainError::invalid(
                 "work_path",

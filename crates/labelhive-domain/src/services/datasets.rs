@@ -44,9 +44,6 @@ impl DatasetService {
     /// Creates a dataset and queues the import of the files under its input path.
     pub async fn create(&self, project_id: &str, new: NewDataset) -> Result<Dataset, DomainError> {
         new.check()?;
-        if new.input_path.is_bucket() {
-            return Err(DomainError::BucketAsPath(new.input_path.as_dir()));
-        }
         self.check_bucket(&new.input_path).await?;
         self.check_bucket(&new.work_path).await?;
         let now = now_ms();
