@@ -23,7 +23,25 @@ fn free_port() -> u16 {
     l.local_addr().expect("addr").port()
 }
 
-fn start(data_dir: &Path, port: u16, database_url: Option<&str>, log: &Path) -> Child {
+/// A server process, killed with SIGKILL and reaped when dropped.
+struct ServerProcess(Child);
+
+impl ServerProcess {
+    /// SIGKILL, then wait so no zombie is left.
+    fn kill(mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start(data_dir: &Path, port: u16, database_url: Option<&str>, log: &Path) -> ServerProcess {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_labelhive"));
     cmd.arg("serve")
         .arg("--data-dir")
@@ -45,7 +63,7 @@ fn start(data_dir: &Path, port: u16, database_url: Option<&str>, log: &Path) -> 
     if let Some(url) = database_url {
         cmd.arg("--database-url").arg(url);
     }
-    cmd.spawn().expect("spawn labelhive")
+    ServerProcess(cmd.spawn().expect("spawn labelhive"))
 }
 
 async fn wait_healthy(client: &reqwest::Client, addr: SocketAddr) {
@@ -97,7 +115,7 @@ async fn an_import_killed_mid_way_resumes_and_registers_every_file_once(backend:
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
     let client = reqwest::Client::new();
 
-    let mut first = start(dir.path(), port, url.as_deref(), &log);
+    let first = start(dir.path(), port, url.as_deref(), &log);
     wait_healthy(&client, addr).await;
     let creds_text =
         std::fs::read_to_string(dir.path().join("credentials.json")).expect("credentials");
@@ -127,16 +145,15 @@ async fn an_import_killed_mid_way_resumes_and_registers_every_file_once(backend:
                 n < FILES as i64,
                 "the import finished before it could be killed; make it slower"
             );
-            first.kill().expect("SIGKILL");
-            let _ = first.wait();
             killed_at = Some(n);
             break;
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
+    first.kill();
     let killed_at = killed_at.expect("the import never started");
 
-    let mut second = start(dir.path(), port, url.as_deref(), &log);
+    let second = start(dir.path(), port, url.as_deref(), &log);
     wait_healthy(&client, addr).await;
     let mut done = None;
     for _ in 0..1200 {
@@ -180,8 +197,7 @@ async fn an_import_killed_mid_way_resumes_and_registers_every_file_once(backend:
     );
     pool.close().await;
 
-    second.kill().expect("kill");
-    let _ = second.wait();
+    second.kill();
     // The log has one line per request and never a secret.
     let logged = std::fs::read_to_string(&log).expect("log");
     assert!(
