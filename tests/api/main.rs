@@ -9,6 +9,7 @@
 mod helpers;
 
 mod auth;
+mod cli;
 mod crash;
 mod datasets;
 mod datasets_invalid;

@@ -40,34 +40,32 @@ async fn jobs_are_leased_renewed_reclaimed_and_finished_once(backend: Backend) {
     };
     store.create_project(&project).await.unwrap();
     let service = DatasetService::new(store.clone(), blob);
+    let new_dataset = NewDataset {
+        name: "d".into(),
+        dataset_type: DatasetType::ImageClassification,
+        description: String::new(),
+        data_format: "Default".into(),
+        data_source: DataSource {
+            data_path: None,
+            data_type: 0,
+            schema_maps: None,
+            source_info: None,
+            with_column_header: None,
+        },
+        input_path: ObsPath::parse("p", "/bkt/in/").unwrap(),
+        work_path: ObsPath::parse("p", "/bkt/out/").unwrap(),
+        work_path_type: 0,
+        workspace_id: "0".into(),
+        import_data: false,
+        import_annotations: true,
+        managed: false,
+        label_format: None,
+        labels: vec![],
+        schema: vec![],
+        workforce_information: None,
+    };
     let ds = service
-        .create(
-            &project.id,
-            NewDataset {
-                name: "d".into(),
-                dataset_type: DatasetType::ImageClassification,
-                description: String::new(),
-                data_format: "Default".into(),
-                data_source: DataSource {
-                    data_path: None,
-                    data_type: 0,
-                    schema_maps: None,
-                    source_info: None,
-                    with_column_header: None,
-                },
-                input_path: ObsPath::parse("p", "/bkt/in/").unwrap(),
-                work_path: ObsPath::parse("p", "/bkt/out/").unwrap(),
-                work_path_type: 0,
-                workspace_id: "0".into(),
-                import_data: false,
-                import_annotations: true,
-                managed: false,
-                label_format: None,
-                labels: vec![],
-                schema: vec![],
-                workforce_information: None,
-            },
-        )
+        .create(&project.id, new_dataset.clone())
         .await
         .unwrap();
     let job_id = ds.import_task_id.clone().unwrap();
