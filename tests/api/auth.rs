@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::both_backends;
 use crate::helpers::{
-    assert_error, dataset_body, sdk_date_at, sdk_date_now, Backend, Creds, TestApp,
+    assert_error, assert_error_in, dataset_body, sdk_date_at, sdk_date_now, Backend, Creds, TestApp,
 };
 
 both_backends!(
@@ -308,14 +308,7 @@ async fn datasets_of_one_project_are_invisible_to_another(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else {
         return;
     };
-    app.mkdir("bkt/in");
-    app.mkdir("bkt/out");
-    let id = app
-        .create_dataset(&dataset_body("mine", "/bkt/in/", "/bkt/out/"))
-        .await["dataset_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = app.new_dataset("mine").await;
     let other = app.create_project("other").await;
     let base = format!("/v2/{}/datasets/{id}", other.project_id);
     assert_error(
@@ -394,12 +387,7 @@ async fn every_dataset_endpoint_refuses_bad_credentials_and_changes_nothing(back
     };
     app.put_files("bkt/in", 3, "jpg");
     app.mkdir("bkt/out");
-    let id = app
-        .create_dataset(&dataset_body("kept", "/bkt/in/", "/bkt/out/"))
-        .await["dataset_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = app.new_dataset("kept").await;
     app.wait_for_dataset_status(&id, 1).await;
     let before = app.get(&format!("/datasets/{id}")).await.body;
     let other = app.create_project("intruder").await;
@@ -434,18 +422,15 @@ async fn every_dataset_endpoint_refuses_bad_credentials_and_changes_nothing(back
                 bytes.clone(),
             )
             .await;
-        assert_eq!(
-            (r.status.as_u16(), r.body["error_code"].clone()),
-            (401, json!("ModelArts.0205")),
-            "unsigned {what}"
-        );
+        assert_error_in(&r, 401, "ModelArts.0205", &format!("unsigned {what}"));
         let r = app
             .signed_as(&wrong, method.clone(), &full, body.as_ref())
             .await;
-        assert_eq!(
-            (r.status.as_u16(), r.body["error_code"].clone()),
-            (401, json!("ModelArts.0206")),
-            "wrong signature {what}"
+        assert_error_in(
+            &r,
+            401,
+            "ModelArts.0206",
+            &format!("wrong signature {what}"),
         );
         let r = app
             .send_signed(
@@ -456,18 +441,15 @@ async fn every_dataset_endpoint_refuses_bad_credentials_and_changes_nothing(back
                 &stale,
             )
             .await;
-        assert_eq!(
-            (r.status.as_u16(), r.body["error_code"].clone()),
-            (401, json!("ModelArts.0208")),
-            "stale date {what}"
-        );
+        assert_error_in(&r, 401, "ModelArts.0208", &format!("stale date {what}"));
         let r = app
             .signed_as(&other, method.clone(), &full, body.as_ref())
             .await;
-        assert_eq!(
-            (r.status.as_u16(), r.body["error_code"].clone()),
-            (403, json!("ModelArts.0210")),
-            "another project {what}"
+        assert_error_in(
+            &r,
+            403,
+            "ModelArts.0210",
+            &format!("another project {what}"),
         );
     }
     assert_eq!(

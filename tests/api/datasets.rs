@@ -270,14 +270,7 @@ async fn modifying_a_dataset_renames_and_edits_labels(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else {
         return;
     };
-    app.mkdir("bkt/in");
-    app.mkdir("bkt/out");
-    let id = app
-        .create_dataset(&dataset_body("before", "/bkt/in/", "/bkt/out/"))
-        .await["dataset_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = app.new_dataset("before").await;
     let r = app
         .put(
             &format!("/datasets/{id}"),
@@ -315,12 +308,7 @@ async fn deleting_a_dataset_removes_it_and_leaves_its_files(backend: Backend) {
     };
     app.put_files("bkt/in", 10, "jpg");
     app.mkdir("bkt/out");
-    let id = app
-        .create_dataset(&dataset_body("gone", "/bkt/in/", "/bkt/out/"))
-        .await["dataset_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = app.new_dataset("gone").await;
     app.wait_for_dataset_status(&id, 1).await;
     let r = app.delete(&format!("/datasets/{id}")).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
@@ -351,12 +339,7 @@ async fn metrics_report_counts_over_time(backend: Backend) {
     };
     app.put_files("bkt/in", 7, "jpg");
     app.mkdir("bkt/out");
-    let id = app
-        .create_dataset(&dataset_body("watched", "/bkt/in/", "/bkt/out/"))
-        .await["dataset_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = app.new_dataset("watched").await;
     app.wait_for_dataset_status(&id, 1).await;
     let now = labelhive_domain::time::now_ms();
     let r = app

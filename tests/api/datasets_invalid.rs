@@ -399,14 +399,7 @@ async fn bad_updates_are_refused_and_change_nothing(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else {
         return;
     };
-    app.mkdir("bkt/in");
-    app.mkdir("bkt/out");
-    let id = app
-        .create_dataset(&dataset_body("stable", "/bkt/in/", "/bkt/out/"))
-        .await["dataset_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = app.new_dataset("stable").await;
     let before = app.wait_for_dataset_status(&id, 1).await;
     let cases: Vec<(&str, Value, u16, &str)> = vec![
         (
@@ -534,14 +527,7 @@ async fn bad_metrics_queries_are_refused(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else {
         return;
     };
-    app.mkdir("bkt/in");
-    app.mkdir("bkt/out");
-    let id = app
-        .create_dataset(&dataset_body("m", "/bkt/in/", "/bkt/out/"))
-        .await["dataset_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = app.new_dataset("m").await;
     for q in [
         "",
         "start_time=1",

@@ -340,6 +340,19 @@ impl TestApp {
         r.body
     }
 
+    /// Creates `name` over `/bkt/in/` (writing to `/bkt/out/`), making both; returns its id.
+    pub async fn new_dataset(&self, name: &str) -> String {
+        self.mkdir("bkt/in");
+        self.mkdir("bkt/out");
+        let created = self
+            .create_dataset(&dataset_body(name, "/bkt/in/", "/bkt/out/"))
+            .await;
+        created["dataset_id"]
+            .as_str()
+            .expect("dataset_id")
+            .to_owned()
+    }
+
     /// Polls dataset details until its status is `status` (1: normal) and returns them.
     pub async fn wait_for_dataset_status(&self, dataset_id: &str, status: i64) -> Value {
         for _ in 0..600 {
@@ -481,6 +494,22 @@ pub fn sdk_date_at(t: std::time::SystemTime) -> String {
         dt.minute(),
         dt.second()
     )
+}
+
+/// Asserts a ModelArts error, naming the case in the failure message.
+#[track_caller]
+pub fn assert_error_in(r: &Resp, status: u16, code: &str, case: &str) {
+    assert_eq!(
+        r.status.as_u16(),
+        status,
+        "{case}: unexpected status, body: {}",
+        r.body
+    );
+    assert_eq!(
+        r.body["error_code"], code,
+        "{case}: unexpected code, body: {}",
+        r.body
+    );
 }
 
 /// Asserts a ModelArts error.
