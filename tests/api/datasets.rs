@@ -16,6 +16,7 @@ both_backends!(
     workforce_information_is_stored_and_described,
     a_taken_dataset_name_returns_409_modelarts_4351,
     table_datasets_import_only_when_asked,
+    every_dataset_type_is_created_with_labels_attributes_and_properties,
 );
 
 async fn creating_a_dataset_imports_the_files_under_its_input_path(backend: Backend) {
@@ -489,4 +490,90 @@ async fn table_datasets_import_only_when_asked(backend: Backend) {
         .wait_for_dataset_status(created["dataset_id"].as_str().unwrap(), 1)
         .await;
     assert_eq!(ds["total_sample_count"], 3);
+}
+
+async fn every_dataset_type_is_created_with_labels_attributes_and_properties(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    app.mkdir("bkt/in");
+    app.mkdir("bkt/out");
+    let music = json!({
+        "name": "music",
+        "property": {"@modelarts:color": "#3399ff", "@modelarts:shortcut": "M"},
+        "attributes": [
+            {"name": "style", "type": "select", "default_value": "jazz",
+             "values": [{"id": "1", "value": "jazz"}, {"id": "2", "value": "rock"}]},
+            {"name": "artist", "type": "text"}
+        ]
+    });
+    let cases = [
+        (0, json!([music.clone()]), "Image classification"),
+        (
+            1,
+            json!([{"name": "box", "property": {"@modelarts:default_shape": "bndbox"}}]),
+            "Object detection",
+        ),
+        (3, json!([{"name": "road"}]), "Image segmentation"),
+        (100, json!([music.clone()]), "Text classification"),
+        (101, json!([{"name": "person"}]), "Named entity recognition"),
+        (
+            102,
+            json!([
+                {"name": "person", "type": 103},
+                {"name": "city", "type": 103},
+                {"name": "lives_in", "type": 102,
+                 "property": {"@modelarts:from_type": "person", "@modelarts:to_type": "city"}}
+            ]),
+            "Text triplet",
+        ),
+        (200, json!([music.clone()]), "Sound classification"),
+        (201, json!([{"name": "speech"}]), "Speech content"),
+        (
+            202,
+            json!([{"name": "speaker-a"}]),
+            "Speech paragraph labeling",
+        ),
+        (400, json!([]), "Table"),
+        (600, json!([{"name": "car"}]), "Video labeling"),
+        (
+            900,
+            json!([{"name": "anything", "type": 1}]),
+            "Custom format",
+        ),
+    ];
+    for (t, labels, tag) in cases {
+        let mut body = dataset_body(&format!("type-{t}"), "/bkt/in/", &format!("/bkt/out/{t}/"));
+        body["dataset_type"] = json!(t);
+        body["labels"] = labels.clone();
+        let id = app.create_dataset(&body).await["dataset_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let ds = app.get(&format!("/datasets/{id}")).await.body;
+        assert_eq!(ds["dataset_type"], t);
+        assert_eq!(ds["dataset_tags"][1], tag, "type {t}");
+        let got = ds["labels"].as_array().unwrap();
+        assert_eq!(got.len(), labels.as_array().unwrap().len(), "type {t}");
+        for (sent, stored) in labels.as_array().unwrap().iter().zip(got) {
+            assert_eq!(stored["name"], sent["name"]);
+            assert!(stored["type"].is_i64(), "type {t}: every label has a type");
+            if let Some(attrs) = sent.get("attributes") {
+                assert_eq!(
+                    &stored["attributes"], attrs,
+                    "type {t}: attributes round-trip"
+                );
+            }
+            if let Some(prop) = sent.get("property") {
+                assert_eq!(&stored["property"], prop, "type {t}: properties round-trip");
+            }
+        }
+    }
+    assert_eq!(app.dataset_count().await, 12);
+    // A label left without a type gets the dataset's own label type.
+    let ds = app
+        .get("/datasets?dataset_type=101&with_labels=true")
+        .await
+        .body;
+    assert_eq!(ds["datasets"][0]["labels"][0]["type"], 101);
 }
