@@ -158,10 +158,10 @@ async fn by_signature(
     let headers: Vec<(String, String)> = parts
         .headers
         .iter()
-        .filter_map(|(k, v)| {
-            v.to_str()
-                .ok()
-                .map(|v| (k.as_str().to_owned(), v.to_owned()))
+        // Non-ASCII header values are signed by the SDK as UTF-8 bytes; keep them.
+        .map(|(k, v)| {
+            let value = String::from_utf8_lossy(v.as_bytes()).into_owned();
+            (k.as_str().to_owned(), value)
         })
         .collect();
     let request = signing::RequestParts {
