@@ -4,6 +4,8 @@ use std::sync::Arc;
 
 use labelhive_domain::blob::Blob;
 use labelhive_domain::services::datasets::DatasetService;
+use labelhive_domain::services::labels::LabelService;
+use labelhive_domain::services::samples::SampleService;
 use labelhive_domain::store::Store;
 use tokio::sync::Notify;
 
@@ -25,6 +27,10 @@ pub struct AppState {
     pub jobs_queued: Arc<Notify>,
     /// Dataset use cases.
     pub datasets: DatasetService,
+    /// Sample use cases.
+    pub samples: SampleService,
+    /// Label use cases.
+    pub labels: LabelService,
 }
 
 impl AppState {
@@ -32,6 +38,8 @@ impl AppState {
     pub fn new(store: Arc<dyn Store>, blob: Arc<dyn Blob>, keys: Keys, config: Config) -> Self {
         Self {
             datasets: DatasetService::new(store.clone(), blob.clone()),
+            samples: SampleService::new(store.clone(), blob.clone()),
+            labels: LabelService::new(store.clone()),
             store,
             blob,
             keys: Arc::new(keys),

@@ -83,6 +83,13 @@ impl Blob for LocalBlob {
         Ok(())
     }
 
+    async fn delete(&self, path: &ObsPath) -> Result<(), DomainError> {
+        match self.store.delete(&Self::location(path)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(blob_error(e)),
+        }
+    }
+
     async fn get(&self, path: &ObsPath) -> Result<Vec<u8>, DomainError> {
         let result = self
             .store

@@ -67,9 +67,13 @@ fn status_of(err: &DomainError) -> StatusCode {
         | DomainError::BucketAsPath(_)
         | DomainError::BucketNotFound(_)
         | DomainError::Unsupported(_) => StatusCode::BAD_REQUEST,
-        DomainError::DatasetNotFound(_) | DomainError::VersionNotFound(_) => StatusCode::NOT_FOUND,
+        DomainError::DatasetNotFound(_)
+        | DomainError::VersionNotFound(_)
+        | DomainError::LabelNotFound(_)
+        | DomainError::SampleNotFound(_) => StatusCode::NOT_FOUND,
         DomainError::DatasetNameTaken(_)
         | DomainError::ProjectNameTaken(_)
+        | DomainError::LabelExists(_)
         | DomainError::Conflict(_) => StatusCode::CONFLICT,
         DomainError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }

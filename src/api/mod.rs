@@ -6,6 +6,8 @@ pub mod datasets;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod labels;
+pub mod samples;
 
 use std::time::Instant;
 
@@ -23,6 +25,8 @@ use error::ApiError;
 pub fn router(state: AppState) -> Router {
     let v2 = Router::new()
         .merge(datasets::router())
+        .merge(labels::router())
+        .merge(samples::router())
         // route_layer: only matched routes are authenticated; unknown paths get a 404.
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

@@ -26,6 +26,8 @@ pub trait Blob: Send + Sync {
     fn list(&self, prefix: &ObsPath) -> BoxStream<'_, Result<BlobEntry, DomainError>>;
     /// Writes an object.
     async fn put(&self, path: &ObsPath, bytes: Vec<u8>) -> Result<(), DomainError>;
+    /// Deletes an object; deleting a missing one is not an error.
+    async fn delete(&self, path: &ObsPath) -> Result<(), DomainError>;
     /// Reads a whole object (small objects only; large ones are streamed by the server).
     async fn get(&self, path: &ObsPath) -> Result<Vec<u8>, DomainError>;
 }

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::label::{check_label_set, Label};
 use crate::names::{check_dataset_name, check_description, check_no_special, check_task_name};
 use crate::obs_path::ObsPath;
+use crate::store::{LabelChanges, LabelDeletePolicy};
 use crate::DomainError;
 
 /// Dataset types of the spec (`dataset_type`).
@@ -606,31 +607,41 @@ pub struct DatasetUpdate {
     pub update_labels: Vec<Label>,
     /// Names of labels to delete.
     pub delete_labels: Vec<String>,
+    /// What happens to samples that carried deleted labels.
+    pub delete_policy: LabelDeletePolicy,
 }
 
 impl DatasetUpdate {
-    /// Applies the label changes to `labels`, checking the resulting set.
+    /// Applies the label changes to `labels`, checking the resulting set; returns the
+    /// renames for the store to carry into samples.
     pub fn apply_labels(
         &self,
         dataset_type: DatasetType,
         labels: &mut Vec<Label>,
-    ) -> Result<(), DomainError> {
+    ) -> Result<LabelChanges, DomainError> {
+        let mut changes = LabelChanges {
+            renames: Vec::new(),
+            delete_policy: self.delete_policy,
+        };
         for name in &self.delete_labels {
             let before = labels.len();
             labels.retain(|l| &l.name != name);
             if labels.len() == before {
-                return Err(DomainError::invalid(
-                    "delete_labels",
-                    format!("no label named {name:?}"),
-                ));
+                return Err(DomainError::LabelNotFound(name.clone()));
             }
         }
         for change in &self.update_labels {
+            let rename = change
+                .property
+                .get("@modelarts:rename_to")
+                .and_then(|v| v.as_str());
+            if let Some(new_name) = rename {
+                if new_name != change.name && labels.iter().any(|l| l.name == new_name) {
+                    return Err(DomainError::LabelExists(new_name.to_owned()));
+                }
+            }
             let Some(existing) = labels.iter_mut().find(|l| l.name == change.name) else {
-                return Err(DomainError::invalid(
-                    "update_labels",
-                    format!("no label named {:?}", change.name),
-                ));
+                return Err(DomainError::LabelNotFound(change.name.clone()));
             };
             let mut property = change.property.clone();
             if let Some(new_name) = property.remove("@modelarts:rename_to") {
@@ -640,6 +651,9 @@ impl DatasetUpdate {
                         "must be a string",
                     ));
                 };
+                changes
+                    .renames
+                    .push((existing.name.clone(), new_name.to_owned()));
                 existing.name = new_name.to_owned();
             }
             for (k, v) in property {
@@ -649,8 +663,14 @@ impl DatasetUpdate {
                 existing.attributes = change.attributes.clone();
             }
         }
+        for added in &self.add_labels {
+            if labels.iter().any(|l| l.name == added.name) {
+                return Err(DomainError::LabelExists(added.name.clone()));
+            }
+        }
         labels.extend(self.add_labels.iter().cloned());
-        check_label_set("labels", dataset_type, labels)
+        check_label_set("labels", dataset_type, labels)?;
+        Ok(changes)
     }
 }
 

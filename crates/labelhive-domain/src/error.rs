@@ -23,6 +23,15 @@ pub enum DomainError {
     /// No dataset version with that id.
     #[error("Dataset version does not exist: {0}")]
     VersionNotFound(String),
+    /// No label of that name in the dataset.
+    #[error("Label does not exist: {0}")]
+    LabelNotFound(String),
+    /// A label of that name already exists in the dataset.
+    #[error("Label already exists: {0}")]
+    LabelExists(String),
+    /// No sample with that id in the dataset.
+    #[error("Sample does not exist: {0}")]
+    SampleNotFound(String),
     /// The bucket named by an OBS path does not exist in the object store.
     #[error("OBS bucket does not exist: {0}")]
     BucketNotFound(String),
@@ -70,6 +79,9 @@ impl DomainError {
             Self::DatasetNameTaken(_) => "ModelArts.4351",
             Self::DatasetNotFound(_) => "ModelArts.4352",
             Self::VersionNotFound(_) => "ModelArts.4353",
+            Self::LabelNotFound(_) => "ModelArts.4410",
+            Self::LabelExists(_) => "ModelArts.4411",
+            Self::SampleNotFound(_) => "ModelArts.4420",
             Self::BucketNotFound(_) => "ModelArts.4311",
             Self::InvalidObsPath(_) => "ModelArts.4313",
             Self::BucketAsPath(_) => "ModelArts.4205",

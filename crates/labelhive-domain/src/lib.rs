@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod annotation;
 pub mod blob;
 pub mod dataset;
 pub mod error;
@@ -9,6 +10,8 @@ pub mod label;
 pub mod names;
 pub mod obs_path;
 pub mod project;
+pub mod sample;
+pub mod search;
 pub mod services;
 pub mod store;
 pub mod time;

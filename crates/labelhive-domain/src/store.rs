@@ -10,6 +10,7 @@ use crate::dataset::{Dataset, DatasetQuery};
 use crate::error::BoxError;
 use crate::job::{Job, NewJob};
 use crate::project::{Project, TokenGrant};
+use crate::sample::{LabelCount, Sample, SamplePage, SampleWrite};
 use crate::DomainError;
 
 /// What can go wrong in the store.
@@ -48,8 +49,33 @@ impl From<StoreError> for DomainError {
 /// Result of store calls.
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// What becomes of samples when labels leave a dataset's label set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LabelDeletePolicy {
+    /// Remove the labels from samples; samples left without labels become unlabeled.
+    #[default]
+    KeepSamples,
+    /// Also delete the samples that carried only removed labels (files stay).
+    DeleteSamples,
+    /// As `DeleteSamples`, and the caller deletes their source files too.
+    DeleteSamplesAndFiles,
+}
+
+/// Label changes that must reach the samples, returned by a dataset edit.
+#[derive(Debug, Clone, Default)]
+pub struct LabelChanges {
+    /// Labels renamed, old name to new name.
+    pub renames: Vec<(String, String)>,
+    /// What happens to samples of labels that left the set.
+    pub delete_policy: LabelDeletePolicy,
+}
+
 /// A domain rule applied to a dataset inside the store's transaction.
-pub type DatasetEdit<'a> = &'a (dyn Fn(&mut Dataset) -> Result<(), DomainError> + Send + Sync);
+pub type DatasetEdit<'a> =
+    &'a (dyn Fn(&mut Dataset) -> Result<LabelChanges, DomainError> + Send + Sync);
+
+/// A modified dataset and the paths of samples its label changes deleted.
+pub type Modified = (Dataset, Vec<String>);
 
 /// Projects and their credentials.
 #[async_trait]
@@ -131,13 +157,14 @@ pub trait DatasetStore {
         project_id: &str,
         query: &DatasetQuery,
     ) -> StoreResult<(Vec<Dataset>, i64)>;
-    /// Loads, edits by `edit` and saves a dataset in one transaction; `None` if unknown.
+    /// Loads, edits by `edit` and saves a dataset in one transaction, carrying label
+    /// renames and deletions into its samples; `None` if unknown.
     async fn modify_dataset(
         &self,
         project_id: &str,
         dataset_id: &str,
         edit: DatasetEdit<'_>,
-    ) -> StoreResult<Option<Dataset>>;
+    ) -> StoreResult<Option<Modified>>;
     /// Deletes a dataset with its labels and samples and cancels its jobs; false if unknown.
     async fn delete_dataset(&self, project_id: &str, dataset_id: &str) -> StoreResult<bool>;
     /// Queued and running jobs of these datasets.
@@ -166,9 +193,56 @@ pub enum RegisterOutcome {
     Abandoned,
 }
 
+/// How [`SampleStore::write_samples`] treats existing samples.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteMode {
+    /// Insert new samples; existing ones get the new labels and metadata.
+    Upsert,
+    /// Only change existing samples; unknown ids are reported, not created.
+    ExistingOnly,
+}
+
+/// Filters of a sample listing that the store applies.
+#[derive(Debug, Clone, Default)]
+pub struct SampleQuery {
+    /// Only samples in this state.
+    pub status: Option<String>,
+    /// Only samples carrying this label.
+    pub label_name: Option<String>,
+    /// Only samples carrying a label of this type.
+    pub label_type: Option<i32>,
+}
+
 /// Samples.
 #[async_trait]
 pub trait SampleStore {
+    /// Writes samples in one transaction, keeping every counter; per sample, whether it
+    /// was written (with `ExistingOnly`, false for an unknown id).
+    async fn write_samples(
+        &self,
+        dataset_id: &str,
+        samples: &[SampleWrite],
+        mode: WriteMode,
+    ) -> StoreResult<Vec<bool>>;
+    /// Deletes samples in one transaction; per id, the deleted sample's path.
+    async fn delete_samples(
+        &self,
+        dataset_id: &str,
+        ids: &[String],
+    ) -> StoreResult<Vec<Option<String>>>;
+    /// One sample.
+    async fn sample(&self, dataset_id: &str, sample_id: &str) -> StoreResult<Option<Sample>>;
+    /// A page of samples and the number matching.
+    async fn list_samples(
+        &self,
+        dataset_id: &str,
+        query: &SampleQuery,
+        page: SamplePage,
+    ) -> StoreResult<(Vec<Sample>, i64)>;
+    /// Samples per state.
+    async fn state_counts(&self, dataset_id: &str) -> StoreResult<Vec<(String, i64)>>;
+    /// Instances and samples per label.
+    async fn label_counts(&self, dataset_id: &str) -> StoreResult<Vec<LabelCount>>;
     /// Registers samples for a running job in one transaction: inserts the new ones
     /// (existing ids are left alone), bumps the dataset's counters and the job's
     /// progress to `progress_done`, but only while `owner` still holds the job's lease.

@@ -7,45 +7,17 @@ use labelhive_domain::dataset::{Dataset, DatasetQuery, DatasetSort};
 use labelhive_domain::job::NewJob;
 use labelhive_domain::label::Label;
 use labelhive_domain::store::{
-    DatasetEdit, DatasetStore, MetricPoint, RunningJob, SamplePreview, StoreError, StoreResult,
+    DatasetEdit, DatasetStore, LabelChanges, MetricPoint, Modified, RunningJob, SamplePreview,
+    StoreError, StoreResult,
 };
 use labelhive_domain::time::now_ms;
 use labelhive_domain::DomainError;
 use sqlx::{Any, Row, Transaction};
 
+use crate::labels::write_labels;
 use crate::rows::{self, to_json, DATASET_COLUMNS};
 use crate::sql::{Param, Sql};
 use crate::{db, on_unique, SqlStore};
-
-const INSERT_LABEL: &str =
-    "insert into labels (dataset_id, position, name, label_type, property, attributes) \
-     values ($1, $2, $3, $4, $5, $6)";
-
-/// Inserts (or replaces) the whole label set of a dataset, in order.
-async fn write_labels(
-    tx: &mut Transaction<'_, Any>,
-    dataset_id: &str,
-    labels: &[Label],
-) -> StoreResult<()> {
-    sqlx::query("delete from labels where dataset_id = $1")
-        .bind(dataset_id)
-        .execute(&mut **tx)
-        .await
-        .map_err(db)?;
-    for (i, l) in labels.iter().enumerate() {
-        sqlx::query(INSERT_LABEL)
-            .bind(dataset_id)
-            .bind(i64::try_from(i).unwrap_or(i64::MAX))
-            .bind(&l.name)
-            .bind(i64::from(l.label_type))
-            .bind(to_json(&l.property)?)
-            .bind(to_json(&l.attributes)?)
-            .execute(&mut **tx)
-            .await
-            .map_err(|e| on_unique(e, "labels_dataset_name"))?;
-    }
-    Ok(())
-}
 
 /// Upserts the monitoring point of the current minute from the dataset's counters.
 pub(crate) async fn record_metric(
@@ -155,7 +127,7 @@ impl DatasetStore for SqlStore {
         .execute(&mut *tx)
         .await
         .map_err(|e| on_unique(e, "datasets_project_name"))?;
-        write_labels(&mut tx, &d.id, &d.labels).await?;
+        write_labels(&mut tx, &d.id, &[], &d.labels, &LabelChanges::default()).await?;
         if let Some(job) = job {
             crate::jobs::insert_job(&mut tx, job, d.create_time).await?;
         }
@@ -287,7 +259,7 @@ impl DatasetStore for SqlStore {
         project_id: &str,
         dataset_id: &str,
         edit: DatasetEdit<'_>,
-    ) -> StoreResult<Option<Dataset>> {
+    ) -> StoreResult<Option<Modified>> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         // Write first: takes the row lock on PostgreSQL and the write lock on SQLite
         // before reading, so two concurrent edits cannot both read the old labels.
@@ -307,7 +279,7 @@ impl DatasetStore for SqlStore {
             return Ok(None);
         };
         let before = ds.clone();
-        edit(&mut ds)?;
+        let changes = edit(&mut ds)?;
         ds.update_time = now;
         if ds.current_version_id != before.current_version_id {
             if let Some(vid) = &ds.current_version_id {
@@ -339,11 +311,16 @@ impl DatasetStore for SqlStore {
         .execute(&mut *tx)
         .await
         .map_err(|e| on_unique(e, "datasets_project_name"))?;
-        if ds.labels != before.labels {
-            write_labels(&mut tx, dataset_id, &ds.labels).await?;
+        let deleted = if ds.labels == before.labels {
+            Vec::new()
+        } else {
+            write_labels(&mut tx, dataset_id, &before.labels, &ds.labels, &changes).await?
+        };
+        if !deleted.is_empty() || !changes.renames.is_empty() {
+            record_metric(&mut tx, dataset_id, now).await?;
         }
         tx.commit().await.map_err(db)?;
-        Ok(Some(ds))
+        Ok(Some((ds, deleted)))
     }
 
     async fn delete_dataset(&self, project_id: &str, dataset_id: &str) -> StoreResult<bool> {

@@ -2,6 +2,7 @@
 
 mod datasets;
 mod jobs;
+mod labels;
 mod projects;
 mod rows;
 mod samples;

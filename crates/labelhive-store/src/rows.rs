@@ -139,3 +139,26 @@ pub(crate) fn project(row: &AnyRow) -> Result<Project, StoreError> {
         create_time: row.try_get("create_time").map_err(db)?,
     })
 }
+
+/// Columns of `samples`, in the order [`sample`] reads them.
+pub(crate) const SAMPLE_COLUMNS: &str =
+    "id, dataset_id, path, name, size, sample_type, status, labels, metadata, create_time, update_time";
+
+/// A sample row.
+pub(crate) fn sample(row: &AnyRow) -> Result<labelhive_domain::sample::Sample, StoreError> {
+    let labels: String = row.try_get("labels").map_err(db)?;
+    let metadata: String = row.try_get("metadata").map_err(db)?;
+    Ok(labelhive_domain::sample::Sample {
+        id: row.try_get("id").map_err(db)?,
+        dataset_id: row.try_get("dataset_id").map_err(db)?,
+        path: row.try_get("path").map_err(db)?,
+        name: row.try_get("name").map_err(db)?,
+        size: row.try_get("size").map_err(db)?,
+        sample_type: i32_col(row, "sample_type")?,
+        status: row.try_get("status").map_err(db)?,
+        labels: json(&labels, "sample labels")?,
+        metadata: json(&metadata, "sample metadata")?,
+        create_time: row.try_get("create_time").map_err(db)?,
+        update_time: row.try_get("update_time").map_err(db)?,
+    })
+}

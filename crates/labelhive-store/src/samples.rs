@@ -1,9 +1,16 @@
 //! Samples.
 
 use async_trait::async_trait;
-use labelhive_domain::store::{NewSample, RegisterOutcome, SampleStore, StoreResult};
+use labelhive_domain::annotation::SampleLabel;
+use labelhive_domain::sample::{state, LabelCount, Sample, SamplePage, SampleWrite};
+use labelhive_domain::store::{
+    NewSample, RegisterOutcome, SampleQuery, SampleStore, StoreResult, WriteMode,
+};
 use labelhive_domain::time::now_ms;
+use sqlx::Row;
 
+use crate::labels::{apply_label_delta, bump_state};
+use crate::rows::{self, to_json, SAMPLE_COLUMNS};
 use crate::sql::{Param, Sql};
 use crate::{datasets::record_metric, db, SqlStore};
 
@@ -81,8 +88,256 @@ impl SampleStore for SqlStore {
         if counted.rows_affected() == 0 {
             return Ok(RegisterOutcome::Abandoned);
         }
+        bump_state(&mut tx, dataset_id, state::UNLABELED, inserted).await?;
         record_metric(&mut tx, dataset_id, now).await?;
         tx.commit().await.map_err(db)?;
         Ok(RegisterOutcome::Registered(inserted))
+    }
+
+    async fn write_samples(
+        &self,
+        dataset_id: &str,
+        samples: &[SampleWrite],
+        mode: WriteMode,
+    ) -> StoreResult<Vec<bool>> {
+        let now = now_ms();
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        // Taking the dataset row first serialises writers of one dataset, so counters
+        // are read and moved by one transaction at a time.
+        let touched = sqlx::query("update datasets set data_update_time = $1 where id = $2")
+            .bind(now)
+            .bind(dataset_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        if touched.rows_affected() == 0 {
+            return Ok(vec![false; samples.len()]);
+        }
+        let mut written = Vec::with_capacity(samples.len());
+        for s in samples {
+            let existing =
+                sqlx::query("select labels, status from samples where dataset_id = $1 and id = $2")
+                    .bind(dataset_id)
+                    .bind(&s.id)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(db)?;
+            match existing {
+                Some(row) => {
+                    let labels: String = row.try_get("labels").map_err(db)?;
+                    let status: String = row.try_get("status").map_err(db)?;
+                    let old: Vec<SampleLabel> = serde_json::from_str(&labels)
+                        .map_err(labelhive_domain::store::StoreError::other)?;
+                    sqlx::query(
+                        "update samples set labels = $1, metadata = $2, status = $3, update_time = $4 \
+                         where dataset_id = $5 and id = $6",
+                    )
+                    .bind(to_json(&s.labels)?)
+                    .bind(to_json(&s.metadata)?)
+                    .bind(s.status)
+                    .bind(now)
+                    .bind(dataset_id)
+                    .bind(&s.id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db)?;
+                    apply_label_delta(
+                        &mut tx,
+                        dataset_id,
+                        &s.id,
+                        Some((&old, &status)),
+                        Some((&s.labels, s.status)),
+                    )
+                    .await?;
+                    written.push(true);
+                }
+                None if mode == WriteMode::Upsert => {
+                    sqlx::query(
+                        "insert into samples (dataset_id, id, path, name, size, sample_type, status, labels, \
+                         metadata, create_time, update_time) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+                    )
+                    .bind(dataset_id)
+                    .bind(&s.id)
+                    .bind(&s.path)
+                    .bind(&s.name)
+                    .bind(s.size)
+                    .bind(i64::from(s.sample_type))
+                    .bind(s.status)
+                    .bind(to_json(&s.labels)?)
+                    .bind(to_json(&s.metadata)?)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db)?;
+                    apply_label_delta(
+                        &mut tx,
+                        dataset_id,
+                        &s.id,
+                        None,
+                        Some((&s.labels, s.status)),
+                    )
+                    .await?;
+                    written.push(true);
+                }
+                None => written.push(false),
+            }
+        }
+        record_metric(&mut tx, dataset_id, now).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(written)
+    }
+
+    async fn delete_samples(
+        &self,
+        dataset_id: &str,
+        ids: &[String],
+    ) -> StoreResult<Vec<Option<String>>> {
+        let now = now_ms();
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        sqlx::query("update datasets set data_update_time = $1 where id = $2")
+            .bind(now)
+            .bind(dataset_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let row = sqlx::query(
+                "select labels, status, path from samples where dataset_id = $1 and id = $2",
+            )
+            .bind(dataset_id)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db)?;
+            let Some(row) = row else {
+                out.push(None);
+                continue;
+            };
+            let labels: String = row.try_get("labels").map_err(db)?;
+            let status: String = row.try_get("status").map_err(db)?;
+            let old: Vec<SampleLabel> = serde_json::from_str(&labels)
+                .map_err(labelhive_domain::store::StoreError::other)?;
+            apply_label_delta(&mut tx, dataset_id, id, Some((&old, &status)), None).await?;
+            sqlx::query("delete from samples where dataset_id = $1 and id = $2")
+                .bind(dataset_id)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            sqlx::query(
+                "update datasets set deleted_sample_count = deleted_sample_count + 1 where id = $1",
+            )
+            .bind(dataset_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+            out.push(Some(row.try_get("path").map_err(db)?));
+        }
+        record_metric(&mut tx, dataset_id, now).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(out)
+    }
+
+    async fn sample(&self, dataset_id: &str, sample_id: &str) -> StoreResult<Option<Sample>> {
+        let row = sqlx::query(&format!(
+            "select {SAMPLE_COLUMNS} from samples where dataset_id = $1 and id = $2"
+        ))
+        .bind(dataset_id)
+        .bind(sample_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        row.as_ref().map(rows::sample).transpose()
+    }
+
+    async fn list_samples(
+        &self,
+        dataset_id: &str,
+        q: &SampleQuery,
+        page: SamplePage,
+    ) -> StoreResult<(Vec<Sample>, i64)> {
+        let mut filter = Sql::new(" from samples s where s.dataset_id = ");
+        filter.bind(Param::Text(dataset_id.to_owned()));
+        if let Some(status) = &q.status {
+            filter
+                .push(" and s.status = ")
+                .bind(Param::Text(status.clone()));
+        }
+        if q.label_name.is_some() || q.label_type.is_some() {
+            filter.push(" and exists (select 1 from sample_labels l where l.dataset_id = s.dataset_id and l.sample_id = s.id");
+            if let Some(name) = &q.label_name {
+                filter
+                    .push(" and l.label_name = ")
+                    .bind(Param::Text(name.clone()));
+            }
+            if let Some(t) = q.label_type {
+                filter
+                    .push(" and l.label_type = ")
+                    .bind(Param::Int(i64::from(t)));
+            }
+            filter.push(")");
+        }
+        let count_sql = format!("select count(*) as n{}", filter.text);
+        let total: i64 = crate::sql::bind_all(sqlx::query(&count_sql), filter.params())
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)?
+            .try_get("n")
+            .map_err(db)?;
+        let dir = if page.ascending { "asc" } else { "desc" };
+        let columns = SAMPLE_COLUMNS
+            .split(", ")
+            .map(|c| format!("s.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut params = filter.params().to_vec();
+        let text = format!(
+            "select {columns}{} order by s.create_time {dir}, s.id {dir} limit ${} offset ${}",
+            filter.text,
+            params.len() + 1,
+            params.len() + 2
+        );
+        params.push(Param::Int(page.limit));
+        params.push(Param::Int(page.offset.saturating_mul(page.limit)));
+        let rows = crate::sql::bind_all(sqlx::query(&text), &params)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        let samples = rows
+            .iter()
+            .map(rows::sample)
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok((samples, total))
+    }
+
+    async fn state_counts(&self, dataset_id: &str) -> StoreResult<Vec<(String, i64)>> {
+        let rows = sqlx::query("select state, n from sample_state_counts where dataset_id = $1 and n <> 0 order by state")
+            .bind(dataset_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("state").map_err(db)?, r.try_get("n").map_err(db)?)))
+            .collect()
+    }
+
+    async fn label_counts(&self, dataset_id: &str) -> StoreResult<Vec<LabelCount>> {
+        let rows = sqlx::query(
+            "select name, instance_count, sample_count from labels where dataset_id = $1 order by position",
+        )
+        .bind(dataset_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        rows.iter()
+            .map(|r| {
+                Ok(LabelCount {
+                    name: r.try_get("name").map_err(db)?,
+                    count: r.try_get("instance_count").map_err(db)?,
+                    sample_count: r.try_get("sample_count").map_err(db)?,
+                })
+            })
+            .collect()
     }
 }

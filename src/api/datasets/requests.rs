@@ -7,6 +7,7 @@ use labelhive_domain::dataset::{
 use labelhive_domain::ids::is_resource_id;
 use labelhive_domain::label::{default_label_type, Label, LabelAttribute};
 use labelhive_domain::obs_path::ObsPath;
+use labelhive_domain::store::LabelDeletePolicy;
 use labelhive_domain::DomainError;
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -194,6 +195,7 @@ impl UpdateDatasetRequest {
             add_labels: into_labels("add_labels", dataset_type, self.add_labels)?,
             update_labels: into_labels("update_labels", dataset_type, self.update_labels)?,
             delete_labels,
+            delete_policy: LabelDeletePolicy::KeepSamples,
         })
     }
 }

@@ -7,7 +7,7 @@ use crate::dataset::{status, Dataset, DatasetQuery, DatasetType, DatasetUpdate, 
 use crate::ids::new_resource_id;
 use crate::job::{kind, ImportPayload, NewJob};
 use crate::obs_path::ObsPath;
-use crate::store::{MetricPoint, RunningJob, SamplePreview, Store, StoreError};
+use crate::store::{LabelChanges, MetricPoint, RunningJob, SamplePreview, Store, StoreError};
 use crate::time::now_ms;
 use crate::DomainError;
 
@@ -134,7 +134,7 @@ impl DatasetService {
         if let Some(d) = &update.description {
             crate::names::check_description("description", d, 256)?;
         }
-        let edit = |ds: &mut Dataset| -> Result<(), DomainError> {
+        let edit = |ds: &mut Dataset| -> Result<LabelChanges, DomainError> {
             if let Some(name) = &update.name {
                 ds.name = name.clone();
             }
@@ -152,6 +152,7 @@ impl DatasetService {
             .modify_dataset(project_id, dataset_id, &edit)
             .await
             .map_err(|e| name_conflict(e, &name))?
+            .map(|(ds, _)| ds)
             .ok_or_else(|| DomainError::DatasetNotFound(dataset_id.to_owned()))
     }
 

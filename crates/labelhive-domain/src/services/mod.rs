@@ -1,3 +1,5 @@
 //! Use cases over the ports: what handlers and jobs call.
 
 pub mod datasets;
+pub mod labels;
+pub mod samples;

@@ -1,0 +1,92 @@
+//! Samples: what is stored per file, and the states a sample moves through.
+
+use crate::annotation::{SampleLabel, SampleMetadata};
+
+/// `sample_status` values a sample can hold outside team labeling.
+pub mod state {
+    /// Labeled (final annotation).
+    pub const LABELED: &str = "__ALL__";
+    /// Not labeled.
+    pub const UNLABELED: &str = "__NONE__";
+    /// Labeled by a machine, waiting for a person to confirm (`final_annotation: false`).
+    pub const TO_CONFIRM: &str = "__AUTO_ANNOTATION__";
+}
+
+/// The state a sample with these labels is in.
+pub fn state_for(labels: &[SampleLabel], final_annotation: bool) -> &'static str {
+    match (labels.is_empty(), final_annotation) {
+        (true, _) => state::UNLABELED,
+        (false, true) => state::LABELED,
+        (false, false) => state::TO_CONFIRM,
+    }
+}
+
+/// A sample as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    /// 32-hex id derived from the path.
+    pub id: String,
+    /// Its dataset.
+    pub dataset_id: String,
+    /// OBS-style path of the file.
+    pub path: String,
+    /// File name.
+    pub name: String,
+    /// Size in bytes.
+    pub size: i64,
+    /// ModelArts sample type.
+    pub sample_type: i32,
+    /// `__ALL__`, `__NONE__` or `__AUTO_ANNOTATION__`.
+    pub status: String,
+    /// Labels.
+    pub labels: Vec<SampleLabel>,
+    /// Metadata.
+    pub metadata: SampleMetadata,
+    /// Registration time, ms.
+    pub create_time: i64,
+    /// Last change, ms.
+    pub update_time: i64,
+}
+
+/// A sample to write: new, or replacing the labels of an existing one.
+#[derive(Debug, Clone)]
+pub struct SampleWrite {
+    /// Id.
+    pub id: String,
+    /// OBS-style path.
+    pub path: String,
+    /// File name.
+    pub name: String,
+    /// Size in bytes.
+    pub size: i64,
+    /// Sample type.
+    pub sample_type: i32,
+    /// Labels (already validated).
+    pub labels: Vec<SampleLabel>,
+    /// Metadata.
+    pub metadata: SampleMetadata,
+    /// State the labels put the sample in.
+    pub status: &'static str,
+}
+
+/// Sort order and page of a sample listing.
+#[derive(Debug, Clone, Copy)]
+pub struct SamplePage {
+    /// Oldest first.
+    pub ascending: bool,
+    /// Page number (ModelArts' "start page").
+    pub offset: i64,
+    /// Page size.
+    pub limit: i64,
+}
+
+/// Counts per label: instances and samples carrying it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabelCount {
+    /// Label name.
+    pub name: String,
+    /// Label instances over all samples.
+    pub count: i64,
+    /// Samples carrying the label.
+    pub sample_count: i64,
+}

@@ -1,0 +1,369 @@
+//! Sample use cases: add in batches, list, show, delete, relabel, statistics.
+//!
+//! Batch operations answer per item: a bad sample gets its own error and stays
+//! unchanged while the others go through, all good ones in one transaction.
+
+use std::sync::Arc;
+
+use crate::annotation::{check_sample_labels, LabelContext, SampleLabel, SampleMetadata};
+use crate::blob::Blob;
+use crate::dataset::Dataset;
+use crate::ids::{is_hex_id, sample_id_for_path};
+use crate::names::check_no_special;
+use crate::obs_path::ObsPath;
+use crate::sample::{state_for, LabelCount, Sample, SamplePage, SampleWrite};
+use crate::store::{SampleQuery, Store, WriteMode};
+use crate::DomainError;
+
+/// Most samples one batch request may carry.
+pub const MAX_BATCH: usize = 1000;
+
+/// A sample to add, as parsed from the request.
+#[derive(Debug, Clone, Default)]
+pub struct SampleInput {
+    /// File name (required with `data`).
+    pub name: Option<String>,
+    /// File bytes, stored under the dataset's input path.
+    pub data: Option<Vec<u8>>,
+    /// An existing file to register instead of uploading.
+    pub data_path: Option<String>,
+    /// Labels.
+    pub labels: Vec<SampleLabel>,
+    /// Metadata.
+    pub metadata: SampleMetadata,
+}
+
+/// A relabeling of one existing sample.
+#[derive(Debug, Clone)]
+pub struct LabelUpdate {
+    /// The sample.
+    pub sample_id: String,
+    /// The new labels (empty clears them).
+    pub labels: Vec<SampleLabel>,
+    /// New metadata, when given.
+    pub metadata: Option<SampleMetadata>,
+}
+
+/// The outcome of one item of a batch.
+pub type ItemResult = Result<String, DomainError>;
+
+/// Statistics of a dataset's samples and labels.
+#[derive(Debug, Clone)]
+pub struct SampleStats {
+    /// Samples per state.
+    pub states: Vec<(String, i64)>,
+    /// Counts per label, in label order.
+    pub labels: Vec<LabelCount>,
+}
+
+/// Sample use cases.
+#[derive(Clone)]
+pub struct SampleService {
+    store: Arc<dyn Store>,
+    blob: Arc<dyn Blob>,
+}
+
+fn check_batch(len: usize) -> Result<(), DomainError> {
+    if len == 0 || len > MAX_BATCH {
+        return Err(DomainError::invalid(
+            "samples",
+            format!("must hold 1 to {MAX_BATCH} samples"),
+        ));
+    }
+    Ok(())
+}
+
+impl SampleService {
+    /// A service over a store and a blob store.
+    pub fn new(store: Arc<dyn Store>, blob: Arc<dyn Blob>) -> Self {
+        Self { store, blob }
+    }
+
+    async fn dataset(&self, project_id: &str, dataset_id: &str) -> Result<Dataset, DomainError> {
+        self.store
+            .dataset(project_id, dataset_id)
+            .await?
+            .ok_or_else(|| DomainError::DatasetNotFound(dataset_id.to_owned()))
+    }
+
+    /// Validates one input into a write; uploads no bytes yet.
+    fn prepare(
+        &self,
+        ds: &Dataset,
+        i: usize,
+        input: SampleInput,
+        final_annotation: bool,
+    ) -> Result<(SampleWrite, Option<Vec<u8>>), DomainError> {
+        let f = format!("samples[{i}]");
+        let (path, bytes) = match (input.data, input.data_path) {
+            (Some(bytes), _) => {
+                let name = input.name.clone().ok_or_else(|| {
+                    DomainError::invalid(format!("{f}.name"), "is required with data")
+                })?;
+                if name.is_empty() || name.chars().count() > 1024 {
+                    return Err(DomainError::invalid(
+                        format!("{f}.name"),
+                        "must contain 1 to 1024 characters",
+                    ));
+                }
+                check_no_special(&format!("{f}.name"), &name, "!<>=&\"'")?;
+                let input_dir = ds
+                    .data_sources
+                    .first()
+                    .and_then(|s| s.data_path.as_deref())
+                    .ok_or_else(|| DomainError::invalid("dataset", "has no input path"))?;
+                let dir = ObsPath::parse("data_sources[0].data_path", input_dir)?;
+                (
+                    dir.join(&name).map_err(|_| {
+                        DomainError::invalid(format!("{f}.name"), "is not a valid file name")
+                    })?,
+                    Some(bytes),
+                )
+            }
+            (None, Some(p)) => (
+                ObsPath::parse(&format!("{f}.data_source.data_path"), &p)?,
+                None,
+            ),
+            (None, None) => {
+                return Err(DomainError::invalid(
+                    f,
+                    "needs data or data_source.data_path",
+                ))
+            }
+        };
+        if path.is_bucket() {
+            return Err(DomainError::BucketAsPath(path.as_dir()));
+        }
+        let text = bytes.as_deref().and_then(|b| std::str::from_utf8(b).ok());
+        let ctx = LabelContext {
+            dataset_type: ds.kind(),
+            dataset_labels: &ds.labels,
+            text: if ds.kind().sample_type() == 1 {
+                text
+            } else {
+                None
+            },
+        };
+        let mut labels = input.labels;
+        check_sample_labels(&ctx, &mut labels, Some(&input.metadata)).map_err(|e| prefix(e, &f))?;
+        let file = path.as_file();
+        let write = SampleWrite {
+            id: sample_id_for_path(&file),
+            name: path.file_name().to_owned(),
+            size: bytes
+                .as_ref()
+                .map_or(0, |b| i64::try_from(b.len()).unwrap_or(i64::MAX)),
+            sample_type: ds.kind().sample_type(),
+            status: state_for(&labels, final_annotation),
+            labels,
+            metadata: input.metadata,
+            path: file,
+        };
+        Ok((write, bytes))
+    }
+
+    /// Adds samples: uploads their bytes, then writes all good ones in one transaction.
+    pub async fn add(
+        &self,
+        project_id: &str,
+        dataset_id: &str,
+        inputs: Vec<SampleInput>,
+        final_annotation: bool,
+    ) -> Result<Vec<(String, ItemResult)>, DomainError> {
+        check_batch(inputs.len())?;
+        let ds = self.dataset(project_id, dataset_id).await?;
+        let mut results: Vec<(String, ItemResult)> = Vec::with_capacity(inputs.len());
+        let mut writes = Vec::new();
+        for (i, input) in inputs.into_iter().enumerate() {
+            let shown = input
+                .name
+                .clone()
+                .or_else(|| input.data_path.clone())
+                .unwrap_or_default();
+            match self.prepare(&ds, i, input, final_annotation) {
+                Ok((write, bytes)) => {
+                    if let Some(bytes) = bytes {
+                        let path = ObsPath::parse("path", &write.path)?;
+                        // A bucket that vanished is this item's problem, not the batch's.
+                        if !self.blob.bucket_exists(path.bucket()).await? {
+                            results.push((
+                                shown,
+                                Err(DomainError::BucketNotFound(path.bucket().to_owned())),
+                            ));
+                            continue;
+                        }
+                        self.blob.put(&path, bytes).await?;
+                    }
+                    results.push((write.path.clone(), Ok(write.id.clone())));
+                    writes.push(write);
+                }
+                Err(e) => results.push((shown, Err(e))),
+            }
+        }
+        if !writes.is_empty() {
+            let written = self
+                .store
+                .write_samples(&ds.id, &writes, WriteMode::Upsert)
+                .await?;
+            if written.iter().any(|w| !w) {
+                return Err(DomainError::DatasetNotFound(ds.id));
+            }
+        }
+        Ok(results)
+    }
+
+    /// Replaces the labels of existing samples; unknown ids get their own error.
+    pub async fn update_labels(
+        &self,
+        project_id: &str,
+        dataset_id: &str,
+        updates: Vec<LabelUpdate>,
+    ) -> Result<Vec<ItemResult>, DomainError> {
+        check_batch(updates.len())?;
+        let ds = self.dataset(project_id, dataset_id).await?;
+        let mut results: Vec<ItemResult> = Vec::with_capacity(updates.len());
+        let mut writes = Vec::new();
+        let mut slots = Vec::new();
+        for (i, u) in updates.into_iter().enumerate() {
+            let f = format!("samples[{i}]");
+            if !is_hex_id(&u.sample_id) {
+                results.push(Err(DomainError::SampleNotFound(u.sample_id)));
+                continue;
+            }
+            let Some(existing) = self.store.sample(&ds.id, &u.sample_id).await? else {
+                results.push(Err(DomainError::SampleNotFound(u.sample_id)));
+                continue;
+            };
+            let ctx = LabelContext {
+                dataset_type: ds.kind(),
+                dataset_labels: &ds.labels,
+                text: None,
+            };
+            let mut labels = u.labels;
+            let metadata = u.metadata.unwrap_or(existing.metadata);
+            if let Err(e) = check_sample_labels(&ctx, &mut labels, Some(&metadata)) {
+                results.push(Err(prefix(e, &f)));
+                continue;
+            }
+            slots.push(results.len());
+            results.push(Ok(existing.id.clone()));
+            writes.push(SampleWrite {
+                id: existing.id,
+                path: existing.path,
+                name: existing.name,
+                size: existing.size,
+                sample_type: existing.sample_type,
+                status: state_for(&labels, true),
+                labels,
+                metadata,
+            });
+        }
+        if !writes.is_empty() {
+            let written = self
+                .store
+                .write_samples(&ds.id, &writes, WriteMode::ExistingOnly)
+                .await?;
+            // A sample deleted between the read and the write is reported, not recreated.
+            for (slot, ok) in slots.into_iter().zip(written) {
+                if !ok {
+                    if let Some(Ok(id)) = results.get(slot) {
+                        let id = id.clone();
+                        results[slot] = Err(DomainError::SampleNotFound(id));
+                    }
+                }
+            }
+        }
+        Ok(results)
+    }
+
+    /// Deletes samples; with `delete_source`, their files too (after the commit).
+    pub async fn delete(
+        &self,
+        project_id: &str,
+        dataset_id: &str,
+        ids: Vec<String>,
+        delete_source: bool,
+    ) -> Result<Vec<ItemResult>, DomainError> {
+        check_batch(ids.len())?;
+        let ds = self.dataset(project_id, dataset_id).await?;
+        let valid: Vec<String> = ids.iter().filter(|id| is_hex_id(id)).cloned().collect();
+        let deleted = self.store.delete_samples(&ds.id, &valid).await?;
+        let mut by_id = valid
+            .into_iter()
+            .zip(deleted)
+            .collect::<std::collections::HashMap<_, _>>();
+        let mut results = Vec::with_capacity(ids.len());
+        for id in ids {
+            match by_id.remove(&id).flatten() {
+                Some(path) => {
+                    if delete_source {
+                        self.delete_file(&path).await;
+                    }
+                    results.push(Ok(id));
+                }
+                None => results.push(Err(DomainError::SampleNotFound(id))),
+            }
+        }
+        Ok(results)
+    }
+
+    /// Deletes a sample's file; a failure is logged by the caller's layer, never fatal,
+    /// because the metadata change is already committed.
+    pub async fn delete_file(&self, path: &str) {
+        if let Ok(p) = ObsPath::parse("path", path) {
+            let _ = self.blob.delete(&p).await;
+        }
+    }
+
+    /// One sample.
+    pub async fn get(
+        &self,
+        project_id: &str,
+        dataset_id: &str,
+        sample_id: &str,
+    ) -> Result<Sample, DomainError> {
+        let ds = self.dataset(project_id, dataset_id).await?;
+        if !is_hex_id(sample_id) {
+            return Err(DomainError::SampleNotFound(sample_id.to_owned()));
+        }
+        self.store
+            .sample(&ds.id, sample_id)
+            .await?
+            .ok_or_else(|| DomainError::SampleNotFound(sample_id.to_owned()))
+    }
+
+    /// A page of samples and the number matching.
+    pub async fn list(
+        &self,
+        project_id: &str,
+        dataset_id: &str,
+        query: &SampleQuery,
+        page: SamplePage,
+    ) -> Result<(Vec<Sample>, i64), DomainError> {
+        let ds = self.dataset(project_id, dataset_id).await?;
+        Ok(self.store.list_samples(&ds.id, query, page).await?)
+    }
+
+    /// Counters of a dataset, read without scanning samples.
+    pub async fn stats(
+        &self,
+        project_id: &str,
+        dataset_id: &str,
+    ) -> Result<(Dataset, SampleStats), DomainError> {
+        let ds = self.dataset(project_id, dataset_id).await?;
+        let states = self.store.state_counts(&ds.id).await?;
+        let labels = self.store.label_counts(&ds.id).await?;
+        Ok((ds, SampleStats { states, labels }))
+    }
+}
+
+/// Puts the item's position in front of a validation error's field.
+fn prefix(err: DomainError, item: &str) -> DomainError {
+    match err {
+        DomainError::InvalidParameter { field, reason } => DomainError::InvalidParameter {
+            field: format!("{item}.{field}"),
+            reason,
+        },
+        other => other,
+    }
+}
