@@ -13,5 +13,6 @@ mod cli;
 mod crash;
 mod datasets;
 mod datasets_invalid;
+mod samples;
 mod sdk;
 mod store_suite;
