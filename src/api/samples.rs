@@ -10,8 +10,8 @@ use axum::{Json, Router};
 use base64::Engine;
 use labelhive_domain::annotation::{SampleLabel, SampleMetadata};
 use labelhive_domain::sample::{Sample, SamplePage};
+use labelhive_domain::search::sample_filter;
 use labelhive_domain::services::samples::{LabelUpdate, SampleInput};
-use labelhive_domain::store::SampleQuery;
 use labelhive_domain::DomainError;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -274,41 +274,23 @@ async fn list_samples(
     DatasetPath(dataset_id): DatasetPath,
     Query(p): Params,
 ) -> ApiResult<Json<Value>> {
-    let status = match param(&p, "sample_state") {
-        None => None,
-        Some(s) if LISTABLE_STATES.contains(&s) => Some(s.to_owned()),
-        // No team labeling task exists yet, so no sample is in a team state.
-        Some(s) if TEAM_STATES.contains(&s) => Some(s.to_owned()),
-        Some(_) => {
-            return Err(ApiError::invalid(
-                "sample_state",
-                "is not a documented sample state",
-            ))
-        }
-    };
-    for unsupported in [
-        "search_conditions",
-        "version_id",
-        "high_score",
-        "low_score",
-        "email",
-    ] {
+    for unsupported in ["version_id", "email"] {
         if param(&p, unsupported).is_some() {
             return Err(ApiError::from(DomainError::Unsupported(format!(
                 "the {unsupported} parameter of the sample list"
             ))));
         }
     }
-    let label_type = query::int("label_type", param(&p, "label_type"))?
-        .map(|t| {
-            i32::try_from(t)
-                .ok()
-                .filter(|t| {
-                    labelhive_domain::label::LABEL_TYPES.contains(t) || *t == 400 || *t == 900
-                })
-                .ok_or_else(|| ApiError::invalid("label_type", "is not a documented label type"))
-        })
-        .transpose()?;
+    // The query layer has already URL-decoded search_conditions.
+    let filter = sample_filter(
+        param(&p, "sample_state"),
+        param(&p, "label_name"),
+        param(&p, "label_type"),
+        param(&p, "low_score"),
+        param(&p, "high_score"),
+        param(&p, "search_conditions"),
+        labelhive_domain::time::now_ms(),
+    )?;
     let ascending = match param(&p, "order") {
         None | Some("desc") => false,
         Some("asc") => true,
@@ -321,14 +303,9 @@ async fn list_samples(
         offset: query::bounded("offset", param(&p, "offset"), 0, i64::from(i32::MAX), 0)?,
         limit: query::bounded("limit", param(&p, "limit"), 1, 100, 10)?,
     };
-    let q = SampleQuery {
-        status,
-        label_name: param(&p, "label_name").map(str::to_owned),
-        label_type,
-    };
     let (samples, count) = state
         .samples
-        .list(&caller.project_id, &dataset_id, &q, page)
+        .list(&caller.project_id, &dataset_id, &filter, page)
         .await?;
     let views: Vec<SampleView> = samples.into_iter().map(SampleView::from).collect();
     Ok(Json(json!({ "sample_count": count, "samples": views })))

@@ -67,6 +67,18 @@ pub struct SampleWrite {
     pub metadata: SampleMetadata,
     /// State the labels put the sample in.
     pub status: &'static str,
+    /// Whether the labels or metadata mark a hard example.
+    pub hard: bool,
+    /// The highest label score, if any label has one.
+    pub score: Option<f64>,
+}
+
+impl SampleWrite {
+    /// Derives `hard` and `score` from the labels and metadata.
+    pub fn derive_flags(&mut self) {
+        self.hard = crate::annotation::is_hard(&self.labels, Some(&self.metadata));
+        self.score = self.labels.iter().filter_map(|l| l.score).reduce(f64::max);
+    }
 }
 
 /// Sort order and page of a sample listing.

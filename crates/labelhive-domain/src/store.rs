@@ -11,6 +11,7 @@ use crate::error::BoxError;
 use crate::job::{Job, NewJob};
 use crate::project::{Project, TokenGrant};
 use crate::sample::{LabelCount, Sample, SamplePage, SampleWrite};
+use crate::search::SampleFilter;
 use crate::DomainError;
 
 /// What can go wrong in the store.
@@ -202,17 +203,6 @@ pub enum WriteMode {
     ExistingOnly,
 }
 
-/// Filters of a sample listing that the store applies.
-#[derive(Debug, Clone, Default)]
-pub struct SampleQuery {
-    /// Only samples in this state.
-    pub status: Option<String>,
-    /// Only samples carrying this label.
-    pub label_name: Option<String>,
-    /// Only samples carrying a label of this type.
-    pub label_type: Option<i32>,
-}
-
 /// Samples.
 #[async_trait]
 pub trait SampleStore {
@@ -236,7 +226,7 @@ pub trait SampleStore {
     async fn list_samples(
         &self,
         dataset_id: &str,
-        query: &SampleQuery,
+        query: &SampleFilter,
         page: SamplePage,
     ) -> StoreResult<(Vec<Sample>, i64)>;
     /// Samples per state.

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod datasets;
+mod filters;
 mod jobs;
 mod labels;
 mod projects;

@@ -2,12 +2,14 @@
 
 use async_trait::async_trait;
 use labelhive_domain::annotation::SampleLabel;
+use labelhive_domain::annotation::SampleMetadata;
 use labelhive_domain::sample::{state, LabelCount, Sample, SamplePage, SampleWrite};
-use labelhive_domain::store::{
-    NewSample, RegisterOutcome, SampleQuery, SampleStore, StoreResult, WriteMode,
-};
+use labelhive_domain::search::SampleFilter;
+use labelhive_domain::store::{NewSample, RegisterOutcome, SampleStore, StoreResult, WriteMode};
 use labelhive_domain::time::now_ms;
-use sqlx::Row;
+use sqlx::{Any, Row, Transaction};
+
+use crate::filters::push_filter;
 
 use crate::labels::{apply_label_delta, bump_state};
 use crate::rows::{self, to_json, SAMPLE_COLUMNS};
@@ -48,7 +50,7 @@ impl SampleStore for SqlStore {
         let mut inserted: i64 = 0;
         for chunk in samples.chunks(ROWS_PER_STATEMENT) {
             let mut sql = Sql::new(
-                "insert into samples (dataset_id, id, path, name, size, sample_type, create_time, update_time) values ",
+                "insert into samples (dataset_id, id, path, name, size, sample_type, create_time, update_time, dir) values ",
             );
             for (i, s) in chunk.iter().enumerate() {
                 if i > 0 {
@@ -70,6 +72,8 @@ impl SampleStore for SqlStore {
                     .bind(Param::Int(now))
                     .push(", ")
                     .bind(Param::Int(now))
+                    .push(", ")
+                    .bind(Param::Text(dir_of(&s.path)))
                     .push(")");
             }
             sql.push(" on conflict (dataset_id, id) do nothing");
@@ -129,8 +133,8 @@ impl SampleStore for SqlStore {
                     let old: Vec<SampleLabel> = serde_json::from_str(&labels)
                         .map_err(labelhive_domain::store::StoreError::other)?;
                     sqlx::query(
-                        "update samples set labels = $1, metadata = $2, status = $3, update_time = $4 \
-                         where dataset_id = $5 and id = $6",
+                        "update samples set labels = $1, metadata = $2, status = $3, update_time = $4, \
+                         hard = $7, score = $8 where dataset_id = $5 and id = $6",
                     )
                     .bind(to_json(&s.labels)?)
                     .bind(to_json(&s.metadata)?)
@@ -138,9 +142,12 @@ impl SampleStore for SqlStore {
                     .bind(now)
                     .bind(dataset_id)
                     .bind(&s.id)
+                    .bind(i64::from(s.hard))
+                    .bind(s.score)
                     .execute(&mut *tx)
                     .await
                     .map_err(db)?;
+                    write_metadata(&mut tx, dataset_id, &s.id, &s.metadata).await?;
                     apply_label_delta(
                         &mut tx,
                         dataset_id,
@@ -154,7 +161,8 @@ impl SampleStore for SqlStore {
                 None if mode == WriteMode::Upsert => {
                     sqlx::query(
                         "insert into samples (dataset_id, id, path, name, size, sample_type, status, labels, \
-                         metadata, create_time, update_time) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+                         metadata, create_time, update_time, dir, hard, score) \
+                         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12, $13)",
                     )
                     .bind(dataset_id)
                     .bind(&s.id)
@@ -166,9 +174,13 @@ impl SampleStore for SqlStore {
                     .bind(to_json(&s.labels)?)
                     .bind(to_json(&s.metadata)?)
                     .bind(now)
+                    .bind(dir_of(&s.path))
+                    .bind(i64::from(s.hard))
+                    .bind(s.score)
                     .execute(&mut *tx)
                     .await
                     .map_err(db)?;
+                    write_metadata(&mut tx, dataset_id, &s.id, &s.metadata).await?;
                     apply_label_delta(
                         &mut tx,
                         dataset_id,
@@ -254,30 +266,12 @@ impl SampleStore for SqlStore {
     async fn list_samples(
         &self,
         dataset_id: &str,
-        q: &SampleQuery,
+        q: &SampleFilter,
         page: SamplePage,
     ) -> StoreResult<(Vec<Sample>, i64)> {
         let mut filter = Sql::new(" from samples s where s.dataset_id = ");
         filter.bind(Param::Text(dataset_id.to_owned()));
-        if let Some(status) = &q.status {
-            filter
-                .push(" and s.status = ")
-                .bind(Param::Text(status.clone()));
-        }
-        if q.label_name.is_some() || q.label_type.is_some() {
-            filter.push(" and exists (select 1 from sample_labels l where l.dataset_id = s.dataset_id and l.sample_id = s.id");
-            if let Some(name) = &q.label_name {
-                filter
-                    .push(" and l.label_name = ")
-                    .bind(Param::Text(name.clone()));
-            }
-            if let Some(t) = q.label_type {
-                filter
-                    .push(" and l.label_type = ")
-                    .bind(Param::Int(i64::from(t)));
-            }
-            filter.push(")");
-        }
+        push_filter(&mut filter, q);
         let count_sql = format!("select count(*) as n{}", filter.text);
         let total: i64 = crate::sql::bind_all(sqlx::query(&count_sql), filter.params())
             .fetch_one(&self.pool)
@@ -340,4 +334,42 @@ impl SampleStore for SqlStore {
             })
             .collect()
     }
+}
+
+/// The directory of an OBS-style file path, with its trailing slash.
+fn dir_of(path: &str) -> String {
+    path.rsplit_once('/')
+        .map_or_else(|| "/".to_owned(), |(d, _)| format!("{d}/"))
+}
+
+/// Replaces a sample's indexed metadata: scalar values only, as text.
+async fn write_metadata(
+    tx: &mut Transaction<'_, Any>,
+    dataset_id: &str,
+    sample_id: &str,
+    metadata: &SampleMetadata,
+) -> StoreResult<()> {
+    sqlx::query("delete from sample_metadata where dataset_id = $1 and sample_id = $2")
+        .bind(dataset_id)
+        .bind(sample_id)
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
+    for (key, value) in &metadata.0 {
+        let text = match value {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Number(n) => n.to_string(),
+            serde_json::Value::Bool(b) => b.to_string(),
+            _ => continue,
+        };
+        sqlx::query("insert into sample_metadata (dataset_id, sample_id, key, value) values ($1, $2, $3, $4)")
+            .bind(dataset_id)
+            .bind(sample_id)
+            .bind(key)
+            .bind(text)
+            .execute(&mut **tx)
+            .await
+            .map_err(db)?;
+    }
+    Ok(())
 }

@@ -12,7 +12,8 @@ use crate::ids::{is_hex_id, sample_id_for_path};
 use crate::names::check_no_special;
 use crate::obs_path::ObsPath;
 use crate::sample::{state_for, LabelCount, Sample, SamplePage, SampleWrite};
-use crate::store::{SampleQuery, Store, WriteMode};
+use crate::search::SampleFilter;
+use crate::store::{Store, WriteMode};
 use crate::DomainError;
 
 /// Most samples one batch request may carry.
@@ -147,7 +148,7 @@ impl SampleService {
         let mut labels = input.labels;
         check_sample_labels(&ctx, &mut labels, Some(&input.metadata)).map_err(|e| prefix(e, &f))?;
         let file = path.as_file();
-        let write = SampleWrite {
+        let mut write = SampleWrite {
             id: sample_id_for_path(&file),
             name: path.file_name().to_owned(),
             size: bytes
@@ -158,7 +159,10 @@ impl SampleService {
             labels,
             metadata: input.metadata,
             path: file,
+            hard: false,
+            score: None,
         };
+        write.derive_flags();
         Ok((write, bytes))
     }
 
@@ -247,7 +251,7 @@ impl SampleService {
             }
             slots.push(results.len());
             results.push(Ok(existing.id.clone()));
-            writes.push(SampleWrite {
+            let mut write = SampleWrite {
                 id: existing.id,
                 path: existing.path,
                 name: existing.name,
@@ -256,7 +260,11 @@ impl SampleService {
                 status: state_for(&labels, true),
                 labels,
                 metadata,
-            });
+                hard: false,
+                score: None,
+            };
+            write.derive_flags();
+            writes.push(write);
         }
         if !writes.is_empty() {
             let written = self
@@ -337,10 +345,23 @@ impl SampleService {
         &self,
         project_id: &str,
         dataset_id: &str,
-        query: &SampleQuery,
+        query: &SampleFilter,
         page: SamplePage,
     ) -> Result<(Vec<Sample>, i64), DomainError> {
         let ds = self.dataset(project_id, dataset_id).await?;
+        // Label property values live in label JSON, which is not indexed: refuse rather
+        // than scan every sample or silently ignore the test.
+        for (i, c) in query.conditions.iter().enumerate() {
+            if c.labels
+                .iter()
+                .flat_map(|m| &m.labels)
+                .any(|t| !t.property.is_empty())
+            {
+                return Err(DomainError::Unsupported(format!(
+                    "search_conditions[{i}].label_list.labels[].property: searching by label property"
+                )));
+            }
+        }
         Ok(self.store.list_samples(&ds.id, query, page).await?)
     }
 

@@ -1,0 +1,145 @@
+//! Sample filters (`sample_state`, labels, scores, search conditions) as SQL over the
+//! indexed columns and tables, never over JSON text.
+
+use labelhive_domain::search::{BoolOp, Condition, LabelMatch, PropMatch, PropTerms, SampleFilter};
+
+use crate::sql::{Param, Sql};
+
+/// Appends ` and (...)` clauses for `filter` to a statement over `samples s`.
+pub(crate) fn push_filter(sql: &mut Sql, filter: &SampleFilter) {
+    if let Some(state) = filter.states {
+        sql.push(" and s.status = ")
+            .bind(Param::Text(state.as_str().to_owned()));
+    }
+    if filter.label_name.is_some() || filter.label_type.is_some() {
+        sql.push(" and exists (select 1 from sample_labels l where l.dataset_id = s.dataset_id and l.sample_id = s.id");
+        if let Some(name) = &filter.label_name {
+            sql.push(" and l.label_name = ")
+                .bind(Param::Text(name.clone()));
+        }
+        if let Some(t) = filter.label_type {
+            sql.push(" and l.label_type = ")
+                .bind(Param::Int(i64::from(t)));
+        }
+        sql.push(")");
+    }
+    if let Some((lo, hi)) = filter.score {
+        push_range(sql, "s.score", lo, hi);
+    }
+    for c in &filter.conditions {
+        push_condition(sql, c);
+    }
+}
+
+fn push_range(sql: &mut Sql, column: &str, lo: f64, hi: f64) {
+    sql.push(&format!(" and {column} >= "))
+        .bind(Param::Float(lo));
+    sql.push(&format!(" and {column} <= "))
+        .bind(Param::Float(hi));
+}
+
+fn push_condition(sql: &mut Sql, c: &Condition) {
+    if let Some(labels) = &c.labels {
+        push_labels(sql, labels);
+    }
+    if let Some(name) = &c.sample_name {
+        sql.push(" and s.name = ").bind(Param::Text(name.clone()));
+    }
+    if let Some(dir) = &c.sample_dir {
+        // `dir` holds each sample's own directory, so equality is the non-recursive search.
+        let dir = labelhive_domain::obs_path::ObsPath::parse("sample_dir", dir)
+            .map_or_else(|_| dir.clone(), |p| p.as_dir());
+        sql.push(" and s.dir = ").bind(Param::Text(dir));
+    }
+    if let Some((from, to)) = c.sample_time {
+        sql.push(" and s.create_time >= ").bind(Param::Int(from));
+        sql.push(" and s.create_time < ").bind(Param::Int(to));
+    }
+    if let Some(hard) = c.hard {
+        sql.push(" and s.hard = ").bind(Param::Int(i64::from(hard)));
+    }
+    if let Some((lo, hi)) = c.score {
+        push_range(sql, "s.score", lo, hi);
+    }
+    if let Some((lo, hi)) = c.coefficient {
+        sql.push(" and exists (select 1 from sample_metadata m where m.dataset_id = s.dataset_id and m.sample_id = s.id and m.key = '@modelarts:hard_coefficient'");
+        push_range(sql, "cast(m.value as double precision)", lo, hi);
+        sql.push(")");
+    }
+    if c.labeler.is_some() || c.parent_sample_id.is_some() {
+        // No sample has a labeler (team labeling) or a parent (sub-samples) yet.
+        sql.push(" and 1 = 0");
+    }
+    if let Some(origin) = &c.import_origin {
+        push_props(
+            sql,
+            &PropMatch {
+                op: BoolOp::And,
+                props: vec![(
+                    "@modelarts:import_origin".into(),
+                    Some(vec![origin.clone()]),
+                )],
+            },
+        );
+    }
+    if let Some(props) = &c.metadata {
+        push_props(sql, props);
+    }
+}
+
+fn join_op(op: BoolOp) -> &'static str {
+    match op {
+        BoolOp::And => " and ",
+        BoolOp::Or => " or ",
+    }
+}
+
+fn push_labels(sql: &mut Sql, m: &LabelMatch) {
+    sql.push(" and (");
+    for (i, term) in m.labels.iter().enumerate() {
+        if i > 0 {
+            sql.push(join_op(m.op));
+        }
+        sql.push("exists (select 1 from sample_labels l where l.dataset_id = s.dataset_id and l.sample_id = s.id");
+        if let Some(name) = &term.name {
+            sql.push(" and l.label_name = ")
+                .bind(Param::Text(name.clone()));
+        }
+        if let Some(t) = term.label_type {
+            sql.push(" and l.label_type = ")
+                .bind(Param::Int(i64::from(t)));
+        }
+        sql.push(")");
+    }
+    sql.push(")");
+}
+
+fn push_props(sql: &mut Sql, m: &PropMatch) {
+    push_prop_terms(sql, m.op, &m.props);
+}
+
+fn push_prop_terms(sql: &mut Sql, op: BoolOp, props: &PropTerms) {
+    if props.is_empty() {
+        return;
+    }
+    sql.push(" and (");
+    for (i, (key, values)) in props.iter().enumerate() {
+        if i > 0 {
+            sql.push(join_op(op));
+        }
+        sql.push("exists (select 1 from sample_metadata m where m.dataset_id = s.dataset_id and m.sample_id = s.id and m.key = ")
+            .bind(Param::Text(key.clone()));
+        if let Some(values) = values {
+            sql.push(" and m.value in (");
+            for (j, v) in values.iter().enumerate() {
+                if j > 0 {
+                    sql.push(", ");
+                }
+                sql.bind(Param::Text(v.clone()));
+            }
+            sql.push(")");
+        }
+        sql.push(")");
+    }
+    sql.push(")");
+}
