@@ -90,6 +90,22 @@ impl Blob for LocalBlob {
         }
     }
 
+    async fn stream(
+        &self,
+        path: &ObsPath,
+    ) -> Result<Option<BoxStream<'static, Result<Vec<u8>, DomainError>>>, DomainError> {
+        match self.store.get(&Self::location(path)).await {
+            Ok(result) => Ok(Some(
+                result
+                    .into_stream()
+                    .map(|chunk| chunk.map(|b| b.to_vec()).map_err(blob_error))
+                    .boxed(),
+            )),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(blob_error(e)),
+        }
+    }
+
     async fn get(&self, path: &ObsPath) -> Result<Vec<u8>, DomainError> {
         let result = self
             .store

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod datasets;
 pub mod error;
 pub mod extract;
+pub mod files;
 pub mod health;
 pub mod labels;
 pub mod samples;
@@ -32,8 +33,13 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             auth::authenticate,
         ));
+    let files = files::router().route_layer(middleware::from_fn_with_state(
+        state.clone(),
+        auth::authenticate,
+    ));
     Router::new()
         .route("/health", get(health::health))
+        .nest("/files/{project_id}", files)
         .route("/auth/tokens", post(auth::tokens::create_token))
         .nest("/v2/{project_id}", v2)
         .fallback(not_found)

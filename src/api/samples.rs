@@ -1,6 +1,7 @@
 //! Sample endpoints — spec/api: adding_samples_in_batches, obtaining_a_sample_list,
 //! obtaining_details_about_a_sample, deleting_samples_in_batches,
-//! updating_sample_labels_in_batches, obtaining_dataset_statistics.
+//! updating_sample_labels_in_batches, obtaining_dataset_statistics,
+//! obtaining_sample_search_condition.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -35,6 +36,10 @@ pub fn router() -> Router<AppState> {
         .route(&format!("{base}/samples/delete"), post(delete_samples))
         .route(&format!("{base}/samples/{{sample_id}}"), get(show_sample))
         .route(&format!("{base}/stats"), get(show_stats))
+        .route(
+            &format!("{base}/search-condition"),
+            get(show_search_condition),
+        )
 }
 
 type Params = Query<HashMap<String, String>>;
@@ -447,4 +452,21 @@ async fn show_stats(
         "hard_detail_stats": {},
         "metadata_stats": {},
     })))
+}
+
+/// Obtaining Sample Search Condition — spec/api/obtaining_sample_search_condition.md
+async fn show_search_condition(
+    State(state): State<AppState>,
+    caller: Caller,
+    DatasetPath(dataset_id): DatasetPath,
+) -> ApiResult<Json<Value>> {
+    let (ds, metadata) = state
+        .samples
+        .search_options(&caller.project_id, &dataset_id)
+        .await?;
+    let metadata: BTreeMap<String, Vec<String>> = metadata.into_iter().collect();
+    // Labelers are team members who labeled samples; none exist before team tasks do.
+    Ok(Json(
+        json!({ "labelers": [], "labels": ds.labels, "metadata": metadata }),
+    ))
 }

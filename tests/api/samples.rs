@@ -16,6 +16,8 @@ both_backends!(
     label_endpoints_refuse_bad_input,
     sample_list_parameters_are_checked,
     search_conditions_filter_the_sample_list,
+    sample_files_stream_with_their_content_type,
+    entity_spans_are_checked_against_the_sample_text,
 );
 
 fn b64(s: &str) -> String {
@@ -766,4 +768,127 @@ async fn search_conditions_filter_the_sample_list(backend: Backend) {
         ))
         .await;
     assert_error(&r, 400, "ModelArts.0104");
+}
+
+async fn sample_files_stream_with_their_content_type(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let id = app.new_dataset("files").await;
+    app.wait_for_dataset_status(&id, 1).await;
+    let big: String = "x".repeat(3 * 1024 * 1024);
+    add(
+        &app,
+        &id,
+        json!({"samples": [{"name": "big.png", "data": b64(&big)}]}),
+    )
+    .await;
+    let sid = ids(&list(&app, &id, "").await)[0].clone();
+    let path = format!(
+        "/files/{}/datasets/{id}/samples/{sid}",
+        app.creds.project_id
+    );
+    let r = app.signed(reqwest::Method::GET, &path, None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.headers["content-type"], "image/png");
+    assert_eq!(r.body.as_str().map(str::len), Some(big.len()));
+    let token = app.token(&app.creds.clone()).await;
+    let r = app
+        .raw(
+            reqwest::Method::GET,
+            &path,
+            &[("x-auth-token", &token)],
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    // Unauthenticated, another project, unknown sample, file gone.
+    assert_error(
+        &app.raw(reqwest::Method::GET, &path, &[], None).await,
+        401,
+        "ModelArts.0205",
+    );
+    let other = app.create_project("other").await;
+    assert_error(
+        &app.signed_as(&other, reqwest::Method::GET, &path, None)
+            .await,
+        403,
+        "ModelArts.0210",
+    );
+    let unknown = format!(
+        "/files/{}/datasets/{id}/samples/0123456789abcdef0123456789abcdef",
+        app.creds.project_id
+    );
+    assert_error(
+        &app.signed(reqwest::Method::GET, &unknown, None).await,
+        404,
+        "ModelArts.4420",
+    );
+    std::fs::remove_file(app.obs().join("bkt/in/big.png")).unwrap();
+    assert_error(
+        &app.signed(reqwest::Method::GET, &path, None).await,
+        404,
+        "ModelArts.4420",
+    );
+}
+
+async fn entity_spans_are_checked_against_the_sample_text(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    app.mkdir("bkt/text");
+    app.mkdir("bkt/out");
+    let mut body = crate::helpers::dataset_body("ner", "/bkt/text/", "/bkt/out/");
+    body["dataset_type"] = json!(101);
+    body["labels"] = json!([{"name": "person"}]);
+    let id = app.create_dataset(&body).await["dataset_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.wait_for_dataset_status(&id, 1).await;
+    let span = |s: i64, e: i64| json!([{"name": "person", "property": {"@modelarts:start_index": s, "@modelarts:end_index": e}}]);
+    let r = add(
+        &app,
+        &id,
+        json!({"samples": [
+            {"name": "a.txt", "data": b64("Hope is the thing with feathers"), "labels": span(0, 4)},
+            {"name": "b.txt", "data": b64("Née"), "labels": span(0, 4)},
+            {"name": "c.txt", "data": b64("short"), "labels": span(3, 2)},
+        ]}),
+    )
+    .await;
+    let res = r["results"].as_array().unwrap();
+    assert_eq!(res[0]["success"], true, "{r}");
+    assert_eq!(
+        res[1]["error_code"], "ModelArts.0101",
+        "a span past the text (3 characters): {r}"
+    );
+    assert_eq!(
+        res[2]["error_code"], "ModelArts.0101",
+        "start after end: {r}"
+    );
+    let sid = ids(&list(&app, &id, "").await)[0].clone();
+    let r = app
+        .put(
+            &format!("/datasets/{id}/data-annotations/samples"),
+            &json!({"samples": [{"sample_id": sid, "labels": span(10, 99)}]}),
+        )
+        .await;
+    assert_eq!(
+        r.body["results"][0]["error_code"], "ModelArts.0101",
+        "relabel checks the stored text: {}",
+        r.body
+    );
+    let r = app
+        .put(
+            &format!("/datasets/{id}/data-annotations/samples"),
+            &json!({"samples": [{"sample_id": sid, "labels": span(8, 17)}]}),
+        )
+        .await;
+    assert_eq!(r.body["success"], true, "{}", r.body);
+    let d = app
+        .get(&format!("/datasets/{id}/data-annotations/samples/{sid}"))
+        .await
+        .body;
+    assert_eq!(d["labels"][0]["property"]["@modelarts:end_index"], 17);
 }

@@ -28,6 +28,11 @@ pub trait Blob: Send + Sync {
     async fn put(&self, path: &ObsPath, bytes: Vec<u8>) -> Result<(), DomainError>;
     /// Deletes an object; deleting a missing one is not an error.
     async fn delete(&self, path: &ObsPath) -> Result<(), DomainError>;
+    /// Streams an object in chunks; `None` when it does not exist.
+    async fn stream(
+        &self,
+        path: &ObsPath,
+    ) -> Result<Option<BoxStream<'static, Result<Vec<u8>, DomainError>>>, DomainError>;
     /// Reads a whole object (small objects only; large ones are streamed by the server).
     async fn get(&self, path: &ObsPath) -> Result<Vec<u8>, DomainError>;
 }

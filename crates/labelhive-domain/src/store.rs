@@ -231,6 +231,12 @@ pub trait SampleStore {
     ) -> StoreResult<(Vec<Sample>, i64)>;
     /// Samples per state.
     async fn state_counts(&self, dataset_id: &str) -> StoreResult<Vec<(String, i64)>>;
+    /// Distinct metadata values per key (at most `per_key` values each).
+    async fn metadata_values(
+        &self,
+        dataset_id: &str,
+        per_key: i64,
+    ) -> StoreResult<Vec<(String, Vec<String>)>>;
     /// Instances and samples per label.
     async fn label_counts(&self, dataset_id: &str) -> StoreResult<Vec<LabelCount>>;
     /// Registers samples for a running job in one transaction: inserts the new ones

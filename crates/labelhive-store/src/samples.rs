@@ -316,6 +316,34 @@ impl SampleStore for SqlStore {
             .collect()
     }
 
+    async fn metadata_values(
+        &self,
+        dataset_id: &str,
+        per_key: i64,
+    ) -> StoreResult<Vec<(String, Vec<String>)>> {
+        let rows = sqlx::query(
+            "select distinct key, value from sample_metadata where dataset_id = $1 order by key, value",
+        )
+        .bind(dataset_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        let mut out: Vec<(String, Vec<String>)> = Vec::new();
+        for r in rows {
+            let key: String = r.try_get("key").map_err(db)?;
+            let value: String = r.try_get("value").map_err(db)?;
+            match out.last_mut() {
+                Some((k, values)) if *k == key => {
+                    if i64::try_from(values.len()).unwrap_or(i64::MAX) < per_key {
+                        values.push(value);
+                    }
+                }
+                _ => out.push((key, vec![value])),
+            }
+        }
+        Ok(out)
+    }
+
     async fn label_counts(&self, dataset_id: &str) -> StoreResult<Vec<LabelCount>> {
         let rows = sqlx::query(
             "select name, instance_count, sample_count from labels where dataset_id = $1 order by position",

@@ -33,9 +33,10 @@ pub struct Caller {
     pub worker_id: Option<String>,
 }
 
-/// The project id of a `/v2/{project_id}/...` path.
+/// The project id of a `/v2/{project_id}/...` or `/files/{project_id}/...` path.
 fn project_in_path(path: &str) -> &str {
     path.strip_prefix("/v2/")
+        .or_else(|| path.strip_prefix("/files/"))
         .and_then(|rest| rest.split('/').next())
         .unwrap_or_default()
 }

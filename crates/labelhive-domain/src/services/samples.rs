@@ -12,6 +12,8 @@ use crate::ids::{is_hex_id, sample_id_for_path};
 use crate::names::check_no_special;
 use crate::obs_path::ObsPath;
 use crate::sample::{state_for, LabelCount, Sample, SamplePage, SampleWrite};
+use futures::stream::{BoxStream, StreamExt};
+
 use crate::search::SampleFilter;
 use crate::store::{Store, WriteMode};
 use crate::DomainError;
@@ -238,10 +240,11 @@ impl SampleService {
                 results.push(Err(DomainError::SampleNotFound(u.sample_id)));
                 continue;
             };
+            let text = self.text_of(&ds, &existing).await?;
             let ctx = LabelContext {
                 dataset_type: ds.kind(),
                 dataset_labels: &ds.labels,
-                text: None,
+                text: text.as_deref(),
             };
             let mut labels = u.labels;
             let metadata = u.metadata.unwrap_or(existing.metadata);
@@ -363,6 +366,48 @@ impl SampleService {
             }
         }
         Ok(self.store.list_samples(&ds.id, query, page).await?)
+    }
+
+    /// The sample's file as a stream of chunks, with its name.
+    pub async fn file(
+        &self,
+        project_id: &str,
+        dataset_id: &str,
+        sample_id: &str,
+    ) -> Result<(String, BoxStream<'static, Result<Vec<u8>, DomainError>>), DomainError> {
+        let sample = self.get(project_id, dataset_id, sample_id).await?;
+        let path = ObsPath::parse("path", &sample.path)?;
+        let stream = self.blob.stream(&path).await?.ok_or_else(|| {
+            DomainError::SampleNotFound(format!("{sample_id} (its file is gone)"))
+        })?;
+        Ok((sample.name, stream))
+    }
+
+    /// Labels, labelers and metadata values to build search conditions from.
+    pub async fn search_options(
+        &self,
+        project_id: &str,
+        dataset_id: &str,
+    ) -> Result<(Dataset, Vec<(String, Vec<String>)>), DomainError> {
+        let ds = self.dataset(project_id, dataset_id).await?;
+        let metadata = self.store.metadata_values(&ds.id, 100).await?;
+        Ok((ds, metadata))
+    }
+
+    /// The text of a text sample, for span checks; `None` for other kinds or non-UTF-8.
+    async fn text_of(&self, ds: &Dataset, sample: &Sample) -> Result<Option<String>, DomainError> {
+        if ds.kind().sample_type() != 1 {
+            return Ok(None);
+        }
+        let path = ObsPath::parse("path", &sample.path)?;
+        let Some(mut chunks) = self.blob.stream(&path).await? else {
+            return Ok(None);
+        };
+        let mut bytes = Vec::new();
+        while let Some(chunk) = chunks.next().await {
+            bytes.extend(chunk?);
+        }
+        Ok(String::from_utf8(bytes).ok())
     }
 
     /// Counters of a dataset, read without scanning samples.
