@@ -396,6 +396,13 @@ fn check_shape(f: &str, l: &SampleLabel, size: Option<ImageSize>, required: bool
     Ok(())
 }
 
+/// Whether checking these labels needs the sample's text (they carry span indexes).
+pub fn needs_text(labels: &[SampleLabel]) -> bool {
+    labels
+        .iter()
+        .any(|l| l.property.contains_key(START_INDEX) || l.property.contains_key(END_INDEX))
+}
+
 /// Named entities and triplet entities: `0 <= start < end <= text length` in characters.
 fn check_span(f: &str, l: &SampleLabel, text: Option<&str>) -> Checked {
     let index = |key: &str| match l.property.get(key) {

@@ -222,6 +222,8 @@ pub trait SampleStore {
     ) -> StoreResult<Vec<Option<String>>>;
     /// One sample.
     async fn sample(&self, dataset_id: &str, sample_id: &str) -> StoreResult<Option<Sample>>;
+    /// Those of `ids` that exist, in any order.
+    async fn samples_by_id(&self, dataset_id: &str, ids: &[String]) -> StoreResult<Vec<Sample>>;
     /// A page of samples and the number matching.
     async fn list_samples(
         &self,

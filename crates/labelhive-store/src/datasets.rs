@@ -91,7 +91,7 @@ async fn load_in_tx(
 #[async_trait]
 impl DatasetStore for SqlStore {
     async fn create_dataset(&self, d: &Dataset, job: Option<&NewJob>) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let (_gate, mut tx) = self.begin_write().await?;
         sqlx::query(&format!(
             "insert into datasets ({DATASET_COLUMNS}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
              $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28)"
@@ -260,7 +260,7 @@ impl DatasetStore for SqlStore {
         dataset_id: &str,
         edit: DatasetEdit<'_>,
     ) -> StoreResult<Option<Modified>> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let (_gate, mut tx) = self.begin_write().await?;
         // Write first: takes the row lock on PostgreSQL and the write lock on SQLite
         // before reading, so two concurrent edits cannot both read the old labels.
         let now = now_ms();
@@ -324,7 +324,7 @@ impl DatasetStore for SqlStore {
     }
 
     async fn delete_dataset(&self, project_id: &str, dataset_id: &str) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let (_gate, mut tx) = self.begin_write().await?;
         let now = now_ms();
         let deleted = sqlx::query("delete from datasets where id = $1 and project_id = $2")
             .bind(dataset_id)

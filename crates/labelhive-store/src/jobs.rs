@@ -40,6 +40,18 @@ impl JobStore for SqlStore {
             Dialect::Postgres => " for update skip locked",
             Dialect::Sqlite => "",
         };
+        // A read first: an idle poll must not take SQLite's write lock from writers.
+        let waiting = sqlx::query(
+            "select 1 as one from jobs where status = 'queued' \
+             or (status = 'running' and lease_expires_at < $1) limit 1",
+        )
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        if waiting.is_none() {
+            return Ok(None);
+        }
         let sql = format!(
             "update jobs set status = 'running', lease_owner = $1, lease_expires_at = $2, \
              attempts = attempts + 1, update_time = $3 \
@@ -85,7 +97,7 @@ impl JobStore for SqlStore {
                 ("failed", None, Some(code.as_str()), Some(msg.as_str()))
             }
         };
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let (_gate, mut tx) = self.begin_write().await?;
         let done = sqlx::query(
             "update jobs set status = $1, result = $2, error_code = $3, error_msg = $4, \
              lease_owner = null, update_time = $5, finish_time = $5 \

@@ -3,6 +3,9 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use crate::counters::{label_scope, tally, Counters};
+use crate::samples::push_in;
+
 use labelhive_domain::annotation::SampleLabel;
 use labelhive_domain::label::Label;
 use labelhive_domain::sample::state_for;
@@ -12,119 +15,6 @@ use sqlx::{Any, Row, Transaction};
 use crate::rows::to_json;
 use crate::sql::{Param, Sql};
 use crate::{db, on_unique};
-
-/// Occurrences per label name in a label list: (type, instances).
-pub(crate) fn tally(labels: &[SampleLabel]) -> BTreeMap<String, (i32, i64)> {
-    let mut out: BTreeMap<String, (i32, i64)> = BTreeMap::new();
-    for l in labels {
-        if let Some(name) = &l.name {
-            let e = out
-                .entry(name.clone())
-                .or_insert((l.label_type.unwrap_or(0), 0));
-            e.1 += 1;
-        }
-    }
-    out
-}
-
-/// Moves a sample from `old` labels and state to `new` ones: its index rows, the label
-/// counters and the state counters.
-pub(crate) async fn apply_label_delta(
-    tx: &mut Transaction<'_, Any>,
-    dataset_id: &str,
-    sample_id: &str,
-    old: Option<(&[SampleLabel], &str)>,
-    new: Option<(&[SampleLabel], &str)>,
-) -> StoreResult<()> {
-    let before = old.map(|(l, _)| tally(l)).unwrap_or_default();
-    let after = new.map(|(l, _)| tally(l)).unwrap_or_default();
-    if before != after {
-        sqlx::query("delete from sample_labels where dataset_id = $1 and sample_id = $2")
-            .bind(dataset_id)
-            .bind(sample_id)
-            .execute(&mut **tx)
-            .await
-            .map_err(db)?;
-        for (name, (t, n)) in &after {
-            sqlx::query(
-                "insert into sample_labels (dataset_id, sample_id, label_name, label_type, instances) \
-                 values ($1, $2, $3, $4, $5)",
-            )
-            .bind(dataset_id)
-            .bind(sample_id)
-            .bind(name)
-            .bind(i64::from(*t))
-            .bind(*n)
-            .execute(&mut **tx)
-            .await
-            .map_err(db)?;
-        }
-        let names: HashSet<&String> = before.keys().chain(after.keys()).collect();
-        for name in names {
-            let b = before.get(name).map_or(0, |v| v.1);
-            let a = after.get(name).map_or(0, |v| v.1);
-            let samples = i64::from(a > 0) - i64::from(b > 0);
-            if a == b && samples == 0 {
-                continue;
-            }
-            sqlx::query(
-                "update labels set instance_count = instance_count + $1, sample_count = sample_count + $2 \
-                 where dataset_id = $3 and name = $4",
-            )
-            .bind(a - b)
-            .bind(samples)
-            .bind(dataset_id)
-            .bind(name)
-            .execute(&mut **tx)
-            .await
-            .map_err(db)?;
-        }
-    }
-    let old_state = old.map(|(_, s)| s);
-    let new_state = new.map(|(_, s)| s);
-    if old_state != new_state {
-        if let Some(s) = old_state {
-            bump_state(tx, dataset_id, s, -1).await?;
-        }
-        if let Some(s) = new_state {
-            bump_state(tx, dataset_id, s, 1).await?;
-        }
-        let labeled =
-            |s: Option<&str>| i64::from(s == Some(labelhive_domain::sample::state::LABELED));
-        let total = i64::from(new_state.is_some()) - i64::from(old_state.is_some());
-        sqlx::query(
-            "update datasets set annotated_sample_count = annotated_sample_count + $1, \
-             total_sample_count = total_sample_count + $2 where id = $3",
-        )
-        .bind(labeled(new_state) - labeled(old_state))
-        .bind(total)
-        .bind(dataset_id)
-        .execute(&mut **tx)
-        .await
-        .map_err(db)?;
-    }
-    Ok(())
-}
-
-/// Adds `delta` to the count of samples in `state`.
-pub(crate) async fn bump_state(
-    tx: &mut Transaction<'_, Any>,
-    dataset_id: &str,
-    state: &str,
-    delta: i64,
-) -> StoreResult<()> {
-    sqlx::query(
-        "insert into sample_state_counts (dataset_id, state, n) values ($1, $2, $3) \
-         on conflict (dataset_id, state) do update set n = sample_state_counts.n + excluded.n",
-    )
-    .bind(dataset_id)
-    .bind(state)
-    .bind(delta)
-    .execute(&mut **tx)
-    .await
-    .map_err(db)?;
-    Ok(())
-}
 
 /// Writes the label set of a dataset after an edit: renames keep their counters,
 /// labels gone from the set are removed from samples per `changes.delete_policy`.
@@ -208,9 +98,10 @@ async fn samples_with(
     tx: &mut Transaction<'_, Any>,
     dataset_id: &str,
     names: &[String],
-) -> StoreResult<Vec<(String, String, String, String)>> {
-    let mut sql =
-        Sql::new("select s.id, s.labels, s.status, s.path from samples s where s.dataset_id = ");
+) -> StoreResult<Vec<Carrier>> {
+    let mut sql = Sql::new(
+        "select s.id, s.seq, s.labels, s.status, s.path from samples s where s.dataset_id = ",
+    );
     sql.bind(Param::Text(dataset_id.to_owned()));
     sql.push(" and s.id in (select sample_id from sample_labels where dataset_id = ");
     sql.bind(Param::Text(dataset_id.to_owned()));
@@ -222,17 +113,27 @@ async fn samples_with(
         sql.bind(Param::Text(n.clone()));
     }
     sql.push("))");
-    let rows = sql.query().fetch_all(&mut **tx).await.map_err(db)?;
+    let rows = sql.query_for(tx).fetch_all(&mut **tx).await.map_err(db)?;
     rows.iter()
         .map(|r| {
-            Ok((
-                r.try_get("id").map_err(db)?,
-                r.try_get("labels").map_err(db)?,
-                r.try_get("status").map_err(db)?,
-                r.try_get("path").map_err(db)?,
-            ))
+            Ok(Carrier {
+                id: r.try_get("id").map_err(db)?,
+                seq: r.try_get("seq").map_err(db)?,
+                labels: parse_labels(&r.try_get::<String, _>("labels").map_err(db)?)?,
+                status: r.try_get("status").map_err(db)?,
+                path: r.try_get("path").map_err(db)?,
+            })
         })
         .collect()
+}
+
+/// A sample carrying a label being renamed or removed.
+struct Carrier {
+    id: String,
+    seq: i64,
+    labels: Vec<SampleLabel>,
+    status: String,
+    path: String,
 }
 
 fn parse_labels(text: &str) -> StoreResult<Vec<SampleLabel>> {
@@ -271,15 +172,15 @@ async fn rename_in_samples(
         .execute(&mut **tx)
         .await
         .map_err(|e| on_unique(e, "labels_dataset_name"))?;
-    for (id, labels, status, _) in samples_with(tx, dataset_id, &[old.to_owned()]).await? {
-        let mut labels = parse_labels(&labels)?;
-        for l in &mut labels {
+    for mut c in samples_with(tx, dataset_id, &[old.to_owned()]).await? {
+        for l in &mut c.labels {
             if l.name.as_deref() == Some(old) {
                 l.name = Some(new.to_owned());
             }
         }
-        save_sample_labels(tx, dataset_id, &id, &labels, &status).await?;
+        save_sample_labels(tx, dataset_id, &c.id, &c.labels, &c.status).await?;
     }
+    // Counters, index rows and page buckets move with the name.
     sqlx::query(
         "update sample_labels set label_name = $1 where dataset_id = $2 and label_name = $3",
     )
@@ -289,6 +190,13 @@ async fn rename_in_samples(
     .execute(&mut **tx)
     .await
     .map_err(db)?;
+    sqlx::query("update sample_pages set scope = $1 where dataset_id = $2 and scope = $3")
+        .bind(label_scope(new))
+        .bind(dataset_id)
+        .bind(label_scope(old))
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
     Ok(())
 }
 
@@ -299,42 +207,41 @@ async fn remove_from_samples(
     policy: LabelDeletePolicy,
 ) -> StoreResult<Vec<String>> {
     let mut deleted = Vec::new();
-    for (id, labels_text, status, path) in samples_with(tx, dataset_id, names).await? {
-        let old = parse_labels(&labels_text)?;
-        let new: Vec<SampleLabel> = old
+    let mut counters = Counters::default();
+    for c in samples_with(tx, dataset_id, names).await? {
+        let old_tally = tally(&c.labels);
+        let new: Vec<SampleLabel> = c
+            .labels
             .iter()
             .filter(|l| !l.name.as_ref().is_some_and(|n| names.contains(n)))
             .cloned()
             .collect();
         if new.is_empty() && policy != LabelDeletePolicy::KeepSamples {
-            apply_label_delta(tx, dataset_id, &id, Some((&old, &status)), None).await?;
+            counters.change(c.seq, Some((&old_tally, &c.status)), None);
+            counters.deleted(1);
             sqlx::query("delete from samples where dataset_id = $1 and id = $2")
                 .bind(dataset_id)
-                .bind(&id)
+                .bind(&c.id)
                 .execute(&mut **tx)
                 .await
                 .map_err(db)?;
-            sqlx::query(
-                "update datasets set deleted_sample_count = deleted_sample_count + 1 where id = $1",
-            )
-            .bind(dataset_id)
-            .execute(&mut **tx)
-            .await
-            .map_err(db)?;
-            deleted.push(path);
+            deleted.push(c.path);
             continue;
         }
-        let final_annotation = status != labelhive_domain::sample::state::TO_CONFIRM;
+        let final_annotation = c.status != labelhive_domain::sample::state::TO_CONFIRM;
         let new_status = state_for(&new, final_annotation);
-        apply_label_delta(
-            tx,
-            dataset_id,
-            &id,
-            Some((&old, &status)),
-            Some((&new, new_status)),
-        )
-        .await?;
-        save_sample_labels(tx, dataset_id, &id, &new, new_status).await?;
+        counters.change(
+            c.seq,
+            Some((&old_tally, &c.status)),
+            Some((&tally(&new), new_status)),
+        );
+        save_sample_labels(tx, dataset_id, &c.id, &new, new_status).await?;
     }
+    let mut sql = Sql::new("delete from sample_labels where dataset_id = ");
+    sql.bind(Param::Text(dataset_id.to_owned()));
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    push_in(&mut sql, " and label_name", &refs);
+    sql.query_for(tx).execute(&mut **tx).await.map_err(db)?;
+    counters.flush(tx, dataset_id).await?;
     Ok(deleted)
 }

@@ -1,9 +1,11 @@
 #![doc = include_str!("../README.md")]
 
+mod counters;
 mod datasets;
 mod filters;
 mod jobs;
 mod labels;
+mod listing;
 mod projects;
 mod rows;
 mod samples;
@@ -13,7 +15,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::Context;
-use labelhive_domain::store::{Store, StoreError};
+use labelhive_domain::store::{Store, StoreError, StoreResult};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
@@ -31,6 +33,9 @@ pub enum Dialect {
 pub struct SqlStore {
     pool: AnyPool,
     dialect: Dialect,
+    /// SQLite has one writer at a time; queueing writers here is far cheaper than
+    /// letting them poll the file lock through the busy handler.
+    write_gate: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl SqlStore {
@@ -47,8 +52,11 @@ impl SqlStore {
         let options = AnyConnectOptions::from_str(url).context("parsing the database URL")?;
         let pool = match dialect {
             Dialect::Sqlite => {
+                // No ping before each checkout: on SQLite every statement is a round trip
+                // to the connection's thread, and a dead local file is not a concern.
                 AnyPoolOptions::new()
                     .max_connections(8)
+                    .test_before_acquire(false)
                     .after_connect(|conn, _meta| {
                         Box::pin(async move {
                             // WAL lets readers run beside the one writer; FULL sync so a
@@ -78,7 +86,27 @@ impl SqlStore {
             Dialect::Postgres => sqlx::migrate!("./migrations/postgres"),
         };
         migrator.run(&pool).await.context("running migrations")?;
-        Ok(Self { pool, dialect })
+        Ok(Self {
+            pool,
+            dialect,
+            write_gate: std::sync::Arc::default(),
+        })
+    }
+
+    /// Begins a write transaction; on SQLite the returned guard holds the write gate
+    /// and must live until the transaction ends.
+    pub(crate) async fn begin_write(
+        &self,
+    ) -> StoreResult<(
+        Option<tokio::sync::OwnedMutexGuard<()>>,
+        sqlx::Transaction<'static, sqlx::Any>,
+    )> {
+        let gate = match self.dialect {
+            Dialect::Sqlite => Some(self.write_gate.clone().lock_owned().await),
+            Dialect::Postgres => None,
+        };
+        let tx = self.pool.begin().await.map_err(db)?;
+        Ok((gate, tx))
     }
 
     /// The dialect in use.

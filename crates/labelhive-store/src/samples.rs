@@ -1,23 +1,35 @@
-//! Samples.
+//! Samples: batch writes with their counters. Every batch costs a fixed number of
+//! statements per few hundred samples, never one per sample, so a 1,000-sample
+//! request is a handful of round trips on both backends.
+
+use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
-use labelhive_domain::annotation::SampleLabel;
-use labelhive_domain::annotation::SampleMetadata;
+use labelhive_domain::annotation::{SampleLabel, SampleMetadata};
 use labelhive_domain::sample::{state, LabelCount, Sample, SamplePage, SampleWrite};
 use labelhive_domain::search::SampleFilter;
-use labelhive_domain::store::{NewSample, RegisterOutcome, SampleStore, StoreResult, WriteMode};
+use labelhive_domain::store::{
+    NewSample, RegisterOutcome, SampleStore, StoreError, StoreResult, WriteMode,
+};
 use labelhive_domain::time::now_ms;
 use sqlx::{Any, Row, Transaction};
 
-use crate::filters::push_filter;
-
-use crate::labels::{apply_label_delta, bump_state};
-use crate::rows::{self, to_json, SAMPLE_COLUMNS};
+use crate::counters::{tally, Counters, Tally};
+use crate::rows::to_json;
 use crate::sql::{Param, Sql};
-use crate::{datasets::record_metric, db, SqlStore};
+use crate::{datasets::record_metric, db, listing, SqlStore};
 
-/// Rows per insert statement: 7 parameters each stays far below both engines' limits.
-const ROWS_PER_STATEMENT: usize = 500;
+/// Rows per multi-row statement: at most 15 parameters each keeps far below both
+/// engines' parameter limits.
+const ROWS_PER_STATEMENT: usize = 250;
+
+/// A stored sample as a write sees it before changing it.
+pub(crate) struct Existing {
+    pub seq: i64,
+    pub tally: Tally,
+    pub status: String,
+    pub path: String,
+}
 
 #[async_trait]
 impl SampleStore for SqlStore {
@@ -30,7 +42,7 @@ impl SampleStore for SqlStore {
         progress_done: i64,
     ) -> StoreResult<RegisterOutcome> {
         let now = now_ms();
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let (_gate, mut tx) = self.begin_write().await?;
         // The lease check writes first, so a job that lost its lease (or was canceled
         // when its dataset was deleted) cannot write after the fact.
         let held = sqlx::query(
@@ -47,19 +59,25 @@ impl SampleStore for SqlStore {
         if held.rows_affected() == 0 {
             return Ok(RegisterOutcome::Abandoned);
         }
+        let Some(mut next) = lock_dataset(&mut tx, dataset_id, now).await? else {
+            return Ok(RegisterOutcome::Abandoned);
+        };
+        let mut counters = Counters::default();
+        let empty = Tally::new();
         let mut inserted: i64 = 0;
         for chunk in samples.chunks(ROWS_PER_STATEMENT) {
             let mut sql = Sql::new(
-                "insert into samples (dataset_id, id, path, name, size, sample_type, create_time, update_time, dir) values ",
+                "insert into samples (dataset_id, id, seq, path, name, size, sample_type, create_time, update_time, dir) values ",
             );
             for (i, s) in chunk.iter().enumerate() {
-                if i > 0 {
-                    sql.push(", ");
-                }
-                sql.push("(")
+                // Numbers of ids that turn out to exist are skipped: gaps are harmless.
+                next += 1;
+                sql.push(if i == 0 { "(" } else { ", (" })
                     .bind(Param::Text(dataset_id.to_owned()))
                     .push(", ")
                     .bind(Param::Text(s.id.clone()))
+                    .push(", ")
+                    .bind(Param::Int(next))
                     .push(", ")
                     .bind(Param::Text(s.path.clone()))
                     .push(", ")
@@ -76,23 +94,15 @@ impl SampleStore for SqlStore {
                     .bind(Param::Text(dir_of(&s.path)))
                     .push(")");
             }
-            sql.push(" on conflict (dataset_id, id) do nothing");
-            let done = sql.query().execute(&mut *tx).await.map_err(db)?;
-            inserted += i64::try_from(done.rows_affected()).unwrap_or(i64::MAX);
+            sql.push(" on conflict (dataset_id, id) do nothing returning seq");
+            for row in sql.query_for(&tx).fetch_all(&mut *tx).await.map_err(db)? {
+                let seq: i64 = row.try_get("seq").map_err(db)?;
+                counters.change(seq, None, Some((&empty, state::UNLABELED)));
+                inserted += 1;
+            }
         }
-        let counted = sqlx::query(
-            "update datasets set total_sample_count = total_sample_count + $1, data_update_time = $2 where id = $3",
-        )
-        .bind(inserted)
-        .bind(now)
-        .bind(dataset_id)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-        if counted.rows_affected() == 0 {
-            return Ok(RegisterOutcome::Abandoned);
-        }
-        bump_state(&mut tx, dataset_id, state::UNLABELED, inserted).await?;
+        counters.next_seq(next);
+        counters.flush(&mut tx, dataset_id).await?;
         record_metric(&mut tx, dataset_id, now).await?;
         tx.commit().await.map_err(db)?;
         Ok(RegisterOutcome::Registered(inserted))
@@ -105,95 +115,71 @@ impl SampleStore for SqlStore {
         mode: WriteMode,
     ) -> StoreResult<Vec<bool>> {
         let now = now_ms();
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        // Taking the dataset row first serialises writers of one dataset, so counters
-        // are read and moved by one transaction at a time.
-        let touched = sqlx::query("update datasets set data_update_time = $1 where id = $2")
-            .bind(now)
-            .bind(dataset_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        if touched.rows_affected() == 0 {
+        let (_gate, mut tx) = self.begin_write().await?;
+        let Some(mut next) = lock_dataset(&mut tx, dataset_id, now).await? else {
             return Ok(vec![false; samples.len()]);
-        }
+        };
+        let ids: Vec<&str> = samples.iter().map(|s| s.id.as_str()).collect();
+        let mut current = existing(&mut tx, dataset_id, &ids).await?;
+        let had: HashSet<String> = current.keys().cloned().collect();
+        let mut counters = Counters::default();
+        // The last write of an id wins; counters follow every write in order.
+        let mut last: HashMap<&str, usize> = HashMap::new();
         let mut written = Vec::with_capacity(samples.len());
-        for s in samples {
-            let existing =
-                sqlx::query("select labels, status from samples where dataset_id = $1 and id = $2")
-                    .bind(dataset_id)
-                    .bind(&s.id)
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(db)?;
-            match existing {
-                Some(row) => {
-                    let labels: String = row.try_get("labels").map_err(db)?;
-                    let status: String = row.try_get("status").map_err(db)?;
-                    let old: Vec<SampleLabel> = serde_json::from_str(&labels)
-                        .map_err(labelhive_domain::store::StoreError::other)?;
-                    sqlx::query(
-                        "update samples set labels = $1, metadata = $2, status = $3, update_time = $4, \
-                         hard = $7, score = $8 where dataset_id = $5 and id = $6",
-                    )
-                    .bind(to_json(&s.labels)?)
-                    .bind(to_json(&s.metadata)?)
-                    .bind(s.status)
-                    .bind(now)
-                    .bind(dataset_id)
-                    .bind(&s.id)
-                    .bind(i64::from(s.hard))
-                    .bind(s.score)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db)?;
-                    write_metadata(&mut tx, dataset_id, &s.id, &s.metadata).await?;
-                    apply_label_delta(
-                        &mut tx,
-                        dataset_id,
-                        &s.id,
-                        Some((&old, &status)),
-                        Some((&s.labels, s.status)),
-                    )
-                    .await?;
-                    written.push(true);
+        for (i, s) in samples.iter().enumerate() {
+            let new_tally = tally(&s.labels);
+            match current.get_mut(&s.id) {
+                Some(cur) => {
+                    counters.change(
+                        cur.seq,
+                        Some((&cur.tally, &cur.status)),
+                        Some((&new_tally, s.status)),
+                    );
+                    cur.tally = new_tally;
+                    s.status.clone_into(&mut cur.status);
                 }
                 None if mode == WriteMode::Upsert => {
-                    sqlx::query(
-                        "insert into samples (dataset_id, id, path, name, size, sample_type, status, labels, \
-                         metadata, create_time, update_time, dir, hard, score) \
-                         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12, $13)",
-                    )
-                    .bind(dataset_id)
-                    .bind(&s.id)
-                    .bind(&s.path)
-                    .bind(&s.name)
-                    .bind(s.size)
-                    .bind(i64::from(s.sample_type))
-                    .bind(s.status)
-                    .bind(to_json(&s.labels)?)
-                    .bind(to_json(&s.metadata)?)
-                    .bind(now)
-                    .bind(dir_of(&s.path))
-                    .bind(i64::from(s.hard))
-                    .bind(s.score)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db)?;
-                    write_metadata(&mut tx, dataset_id, &s.id, &s.metadata).await?;
-                    apply_label_delta(
-                        &mut tx,
-                        dataset_id,
-                        &s.id,
-                        None,
-                        Some((&s.labels, s.status)),
-                    )
-                    .await?;
-                    written.push(true);
+                    next += 1;
+                    counters.change(next, None, Some((&new_tally, s.status)));
+                    current.insert(
+                        s.id.clone(),
+                        Existing {
+                            seq: next,
+                            tally: new_tally,
+                            status: s.status.to_owned(),
+                            path: s.path.clone(),
+                        },
+                    );
                 }
-                None => written.push(false),
+                None => {
+                    written.push(false);
+                    continue;
+                }
             }
+            last.insert(&s.id, i);
+            written.push(true);
         }
+        let mut finals: Vec<(&SampleWrite, &Existing)> = Vec::with_capacity(last.len());
+        let mut order: Vec<usize> = last.values().copied().collect();
+        order.sort_unstable();
+        for i in order {
+            let s = &samples[i];
+            let cur = current
+                .get(&s.id)
+                .ok_or_else(|| StoreError::other("a written sample lost its row"))?;
+            finals.push((s, cur));
+        }
+        let replaced: Vec<&str> = finals
+            .iter()
+            .map(|(s, _)| s.id.as_str())
+            .filter(|id| had.contains(*id))
+            .collect();
+        delete_index_rows(&mut tx, dataset_id, &replaced).await?;
+        upsert_rows(&mut tx, dataset_id, &finals, now).await?;
+        insert_label_rows(&mut tx, dataset_id, &finals).await?;
+        insert_metadata_rows(&mut tx, dataset_id, &finals).await?;
+        counters.next_seq(next);
+        counters.flush(&mut tx, dataset_id).await?;
         record_metric(&mut tx, dataset_id, now).await?;
         tx.commit().await.map_err(db)?;
         Ok(written)
@@ -205,62 +191,45 @@ impl SampleStore for SqlStore {
         ids: &[String],
     ) -> StoreResult<Vec<Option<String>>> {
         let now = now_ms();
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        sqlx::query("update datasets set data_update_time = $1 where id = $2")
-            .bind(now)
-            .bind(dataset_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            let row = sqlx::query(
-                "select labels, status, path from samples where dataset_id = $1 and id = $2",
-            )
-            .bind(dataset_id)
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db)?;
-            let Some(row) = row else {
-                out.push(None);
-                continue;
-            };
-            let labels: String = row.try_get("labels").map_err(db)?;
-            let status: String = row.try_get("status").map_err(db)?;
-            let old: Vec<SampleLabel> = serde_json::from_str(&labels)
-                .map_err(labelhive_domain::store::StoreError::other)?;
-            apply_label_delta(&mut tx, dataset_id, id, Some((&old, &status)), None).await?;
-            sqlx::query("delete from samples where dataset_id = $1 and id = $2")
-                .bind(dataset_id)
-                .bind(id)
-                .execute(&mut *tx)
-                .await
-                .map_err(db)?;
-            sqlx::query(
-                "update datasets set deleted_sample_count = deleted_sample_count + 1 where id = $1",
-            )
-            .bind(dataset_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-            out.push(Some(row.try_get("path").map_err(db)?));
+        let (_gate, mut tx) = self.begin_write().await?;
+        if lock_dataset(&mut tx, dataset_id, now).await?.is_none() {
+            return Ok(vec![None; ids.len()]);
         }
+        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let mut found = existing(&mut tx, dataset_id, &refs).await?;
+        let mut counters = Counters::default();
+        let mut out = Vec::with_capacity(ids.len());
+        let mut gone = Vec::new();
+        for id in ids {
+            // A repeated id is deleted once; its second mention finds nothing.
+            match found.remove(id) {
+                Some(old) => {
+                    counters.change(old.seq, Some((&old.tally, &old.status)), None);
+                    gone.push(id.as_str());
+                    out.push(Some(old.path));
+                }
+                None => out.push(None),
+            }
+        }
+        counters.deleted(i64::try_from(gone.len()).unwrap_or(i64::MAX));
+        for chunk in gone.chunks(ROWS_PER_STATEMENT) {
+            let mut sql = Sql::new("delete from samples where dataset_id = ");
+            sql.bind(Param::Text(dataset_id.to_owned()));
+            push_in(&mut sql, " and id", chunk);
+            sql.query_for(&tx).execute(&mut *tx).await.map_err(db)?;
+        }
+        counters.flush(&mut tx, dataset_id).await?;
         record_metric(&mut tx, dataset_id, now).await?;
         tx.commit().await.map_err(db)?;
         Ok(out)
     }
 
     async fn sample(&self, dataset_id: &str, sample_id: &str) -> StoreResult<Option<Sample>> {
-        let row = sqlx::query(&format!(
-            "select {SAMPLE_COLUMNS} from samples where dataset_id = $1 and id = $2"
-        ))
-        .bind(dataset_id)
-        .bind(sample_id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db)?;
-        row.as_ref().map(rows::sample).transpose()
+        listing::sample(&self.pool, dataset_id, sample_id).await
+    }
+
+    async fn samples_by_id(&self, dataset_id: &str, ids: &[String]) -> StoreResult<Vec<Sample>> {
+        listing::samples_by_id(&self.pool, dataset_id, ids).await
     }
 
     async fn list_samples(
@@ -269,51 +238,11 @@ impl SampleStore for SqlStore {
         q: &SampleFilter,
         page: SamplePage,
     ) -> StoreResult<(Vec<Sample>, i64)> {
-        let mut filter = Sql::new(" from samples s where s.dataset_id = ");
-        filter.bind(Param::Text(dataset_id.to_owned()));
-        push_filter(&mut filter, q);
-        let count_sql = format!("select count(*) as n{}", filter.text);
-        let total: i64 = crate::sql::bind_all(sqlx::query(&count_sql), filter.params())
-            .fetch_one(&self.pool)
-            .await
-            .map_err(db)?
-            .try_get("n")
-            .map_err(db)?;
-        let dir = if page.ascending { "asc" } else { "desc" };
-        let columns = SAMPLE_COLUMNS
-            .split(", ")
-            .map(|c| format!("s.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let mut params = filter.params().to_vec();
-        let text = format!(
-            "select {columns}{} order by s.create_time {dir}, s.id {dir} limit ${} offset ${}",
-            filter.text,
-            params.len() + 1,
-            params.len() + 2
-        );
-        params.push(Param::Int(page.limit));
-        params.push(Param::Int(page.offset.saturating_mul(page.limit)));
-        let rows = crate::sql::bind_all(sqlx::query(&text), &params)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db)?;
-        let samples = rows
-            .iter()
-            .map(rows::sample)
-            .collect::<StoreResult<Vec<_>>>()?;
-        Ok((samples, total))
+        listing::list(&self.pool, dataset_id, q, page).await
     }
 
     async fn state_counts(&self, dataset_id: &str) -> StoreResult<Vec<(String, i64)>> {
-        let rows = sqlx::query("select state, n from sample_state_counts where dataset_id = $1 and n <> 0 order by state")
-            .bind(dataset_id)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db)?;
-        rows.iter()
-            .map(|r| Ok((r.try_get("state").map_err(db)?, r.try_get("n").map_err(db)?)))
-            .collect()
+        listing::state_counts(&self.pool, dataset_id).await
     }
 
     async fn metadata_values(
@@ -321,83 +250,222 @@ impl SampleStore for SqlStore {
         dataset_id: &str,
         per_key: i64,
     ) -> StoreResult<Vec<(String, Vec<String>)>> {
-        let rows = sqlx::query(
-            "select distinct key, value from sample_metadata where dataset_id = $1 order by key, value",
-        )
-        .bind(dataset_id)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db)?;
-        let mut out: Vec<(String, Vec<String>)> = Vec::new();
-        for r in rows {
-            let key: String = r.try_get("key").map_err(db)?;
-            let value: String = r.try_get("value").map_err(db)?;
-            match out.last_mut() {
-                Some((k, values)) if *k == key => {
-                    if i64::try_from(values.len()).unwrap_or(i64::MAX) < per_key {
-                        values.push(value);
-                    }
-                }
-                _ => out.push((key, vec![value])),
-            }
-        }
-        Ok(out)
+        listing::metadata_values(&self.pool, dataset_id, per_key).await
     }
 
     async fn label_counts(&self, dataset_id: &str) -> StoreResult<Vec<LabelCount>> {
-        let rows = sqlx::query(
-            "select name, instance_count, sample_count from labels where dataset_id = $1 order by position",
-        )
-        .bind(dataset_id)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db)?;
-        rows.iter()
-            .map(|r| {
-                Ok(LabelCount {
-                    name: r.try_get("name").map_err(db)?,
-                    count: r.try_get("instance_count").map_err(db)?,
-                    sample_count: r.try_get("sample_count").map_err(db)?,
-                })
-            })
-            .collect()
+        listing::label_counts(&self.pool, dataset_id).await
     }
+}
+
+/// Takes the dataset's row lock and returns its last sequence number; `None` when the
+/// dataset is gone. Taking the row first serialises the writers of one dataset, so
+/// counters and numbering move one transaction at a time.
+pub(crate) async fn lock_dataset(
+    tx: &mut Transaction<'_, Any>,
+    dataset_id: &str,
+    now: i64,
+) -> StoreResult<Option<i64>> {
+    let row =
+        sqlx::query("update datasets set data_update_time = $1 where id = $2 returning next_seq")
+            .bind(now)
+            .bind(dataset_id)
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(db)?;
+    row.map(|r| r.try_get("next_seq").map_err(db)).transpose()
+}
+
+/// Appends `<column> in ($a, $b, ...)`.
+pub(crate) fn push_in(sql: &mut Sql, column: &str, values: &[&str]) {
+    sql.push(column).push(" in (");
+    for (i, v) in values.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.bind(Param::Text((*v).to_owned()));
+    }
+    sql.push(")");
+}
+
+/// The stored state of those of `ids` that exist.
+pub(crate) async fn existing(
+    tx: &mut Transaction<'_, Any>,
+    dataset_id: &str,
+    ids: &[&str],
+) -> StoreResult<HashMap<String, Existing>> {
+    let mut out = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(ROWS_PER_STATEMENT * 2) {
+        let mut sql =
+            Sql::new("select id, seq, labels, status, path from samples where dataset_id = ");
+        sql.bind(Param::Text(dataset_id.to_owned()));
+        push_in(&mut sql, " and id", chunk);
+        for row in sql.query_for(tx).fetch_all(&mut **tx).await.map_err(db)? {
+            let labels: String = row.try_get("labels").map_err(db)?;
+            let labels: Vec<SampleLabel> =
+                serde_json::from_str(&labels).map_err(StoreError::other)?;
+            out.insert(
+                row.try_get("id").map_err(db)?,
+                Existing {
+                    seq: row.try_get("seq").map_err(db)?,
+                    tally: tally(&labels),
+                    status: row.try_get("status").map_err(db)?,
+                    path: row.try_get("path").map_err(db)?,
+                },
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// Removes the label and metadata index rows of samples about to be rewritten.
+async fn delete_index_rows(
+    tx: &mut Transaction<'_, Any>,
+    dataset_id: &str,
+    ids: &[&str],
+) -> StoreResult<()> {
+    for table in ["sample_labels", "sample_metadata"] {
+        for chunk in ids.chunks(ROWS_PER_STATEMENT * 2) {
+            let mut sql = Sql::new(&format!("delete from {table} where dataset_id = "));
+            sql.bind(Param::Text(dataset_id.to_owned()));
+            push_in(&mut sql, " and sample_id", chunk);
+            sql.query_for(tx).execute(&mut **tx).await.map_err(db)?;
+        }
+    }
+    Ok(())
+}
+
+/// Inserts new samples and replaces the labels, metadata and flags of existing ones.
+async fn upsert_rows(
+    tx: &mut Transaction<'_, Any>,
+    dataset_id: &str,
+    rows: &[(&SampleWrite, &Existing)],
+    now: i64,
+) -> StoreResult<()> {
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let mut sql = Sql::new(
+            "insert into samples (dataset_id, id, seq, path, name, size, sample_type, status, labels, \
+             metadata, create_time, update_time, dir, hard, score) values ",
+        );
+        for (i, (s, cur)) in chunk.iter().enumerate() {
+            sql.push(if i == 0 { "(" } else { ", (" });
+            for (j, p) in [
+                Param::Text(dataset_id.to_owned()),
+                Param::Text(s.id.clone()),
+                Param::Int(cur.seq),
+                Param::Text(s.path.clone()),
+                Param::Text(s.name.clone()),
+                Param::Int(s.size),
+                Param::Int(i64::from(s.sample_type)),
+                Param::Text(s.status.to_owned()),
+                Param::Text(to_json(&s.labels)?),
+                Param::Text(to_json(&s.metadata)?),
+                Param::Int(now),
+                Param::Int(now),
+                Param::Text(dir_of(&s.path)),
+                Param::Int(i64::from(s.hard)),
+                Param::OptFloat(s.score),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                if j > 0 {
+                    sql.push(", ");
+                }
+                sql.bind(p);
+            }
+            sql.push(")");
+        }
+        sql.push(
+            " on conflict (dataset_id, id) do update set status = excluded.status, \
+             labels = excluded.labels, metadata = excluded.metadata, update_time = excluded.update_time, \
+             hard = excluded.hard, score = excluded.score",
+        );
+        sql.query_for(tx).execute(&mut **tx).await.map_err(db)?;
+    }
+    Ok(())
+}
+
+/// Writes one `sample_labels` row per sample and label name it carries.
+async fn insert_label_rows(
+    tx: &mut Transaction<'_, Any>,
+    dataset_id: &str,
+    rows: &[(&SampleWrite, &Existing)],
+) -> StoreResult<()> {
+    let mut entries = Vec::new();
+    for (s, cur) in rows {
+        for (name, (t, n)) in &cur.tally {
+            entries.push((s.id.as_str(), cur.seq, name.as_str(), *t, *n));
+        }
+    }
+    for chunk in entries.chunks(ROWS_PER_STATEMENT) {
+        let mut sql = Sql::new(
+            "insert into sample_labels (dataset_id, sample_id, seq, label_name, label_type, instances) values ",
+        );
+        for (i, (id, seq, name, t, n)) in chunk.iter().enumerate() {
+            sql.push(if i == 0 { "(" } else { ", (" })
+                .bind(Param::Text(dataset_id.to_owned()))
+                .push(", ")
+                .bind(Param::Text((*id).to_owned()))
+                .push(", ")
+                .bind(Param::Int(*seq))
+                .push(", ")
+                .bind(Param::Text((*name).to_owned()))
+                .push(", ")
+                .bind(Param::Int(i64::from(*t)))
+                .push(", ")
+                .bind(Param::Int(*n))
+                .push(")");
+        }
+        sql.query_for(tx).execute(&mut **tx).await.map_err(db)?;
+    }
+    Ok(())
+}
+
+/// The scalar metadata values of a sample, as text, for the metadata index.
+fn scalar_metadata(metadata: &SampleMetadata) -> impl Iterator<Item = (&String, String)> {
+    metadata.0.iter().filter_map(|(key, value)| {
+        let text = match value {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Number(n) => n.to_string(),
+            serde_json::Value::Bool(b) => b.to_string(),
+            _ => return None,
+        };
+        Some((key, text))
+    })
+}
+
+/// Writes the metadata index rows of the samples.
+async fn insert_metadata_rows(
+    tx: &mut Transaction<'_, Any>,
+    dataset_id: &str,
+    rows: &[(&SampleWrite, &Existing)],
+) -> StoreResult<()> {
+    let entries: Vec<(&str, &String, String)> = rows
+        .iter()
+        .flat_map(|(s, _)| scalar_metadata(&s.metadata).map(|(k, v)| (s.id.as_str(), k, v)))
+        .collect();
+    for chunk in entries.chunks(ROWS_PER_STATEMENT) {
+        let mut sql =
+            Sql::new("insert into sample_metadata (dataset_id, sample_id, key, value) values ");
+        for (i, (id, key, value)) in chunk.iter().enumerate() {
+            sql.push(if i == 0 { "(" } else { ", (" })
+                .bind(Param::Text(dataset_id.to_owned()))
+                .push(", ")
+                .bind(Param::Text((*id).to_owned()))
+                .push(", ")
+                .bind(Param::Text((*key).clone()))
+                .push(", ")
+                .bind(Param::Text(value.clone()))
+                .push(")");
+        }
+        sql.query_for(tx).execute(&mut **tx).await.map_err(db)?;
+    }
+    Ok(())
 }
 
 /// The directory of an OBS-style file path, with its trailing slash.
 fn dir_of(path: &str) -> String {
     path.rsplit_once('/')
         .map_or_else(|| "/".to_owned(), |(d, _)| format!("{d}/"))
-}
-
-/// Replaces a sample's indexed metadata: scalar values only, as text.
-async fn write_metadata(
-    tx: &mut Transaction<'_, Any>,
-    dataset_id: &str,
-    sample_id: &str,
-    metadata: &SampleMetadata,
-) -> StoreResult<()> {
-    sqlx::query("delete from sample_metadata where dataset_id = $1 and sample_id = $2")
-        .bind(dataset_id)
-        .bind(sample_id)
-        .execute(&mut **tx)
-        .await
-        .map_err(db)?;
-    for (key, value) in &metadata.0 {
-        let text = match value {
-            serde_json::Value::String(s) => s.clone(),
-            serde_json::Value::Number(n) => n.to_string(),
-            serde_json::Value::Bool(b) => b.to_string(),
-            _ => continue,
-        };
-        sqlx::query("insert into sample_metadata (dataset_id, sample_id, key, value) values ($1, $2, $3, $4)")
-            .bind(dataset_id)
-            .bind(sample_id)
-            .bind(key)
-            .bind(text)
-            .execute(&mut **tx)
-            .await
-            .map_err(db)?;
-    }
-    Ok(())
 }

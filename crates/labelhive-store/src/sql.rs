@@ -13,12 +13,18 @@ pub(crate) enum Param {
     Text(String),
     Int(i64),
     Float(f64),
+    /// A float that may be NULL.
+    OptFloat(Option<f64>),
 }
 
 /// SQL text plus its parameters, in order.
 #[derive(Debug, Default)]
 pub(crate) struct Sql {
     pub text: String,
+    /// The same statement with bare `?` placeholders. sqlx resolves SQLite's numbered
+    /// `$n` parameters one name lookup at a time, quadratic in their number, which
+    /// dominated multi-row inserts; bare `?` binds by position.
+    positional: String,
     params: Vec<Param>,
 }
 
@@ -26,6 +32,7 @@ impl Sql {
     pub fn new(text: &str) -> Self {
         Self {
             text: text.to_owned(),
+            positional: text.to_owned(),
             params: Vec::new(),
         }
     }
@@ -33,6 +40,7 @@ impl Sql {
     /// Appends raw SQL.
     pub fn push(&mut self, s: &str) -> &mut Self {
         self.text.push_str(s);
+        self.positional.push_str(s);
         self
     }
 
@@ -41,12 +49,23 @@ impl Sql {
         self.params.push(p);
         self.text.push('$');
         self.text.push_str(&self.params.len().to_string());
+        self.positional.push('?');
         self
     }
 
     /// The parameters, for building a second statement with the same filter.
     pub fn params(&self) -> &[Param] {
         &self.params
+    }
+
+    /// The query for `conn`'s backend: bare `?` placeholders on SQLite.
+    pub fn query_for(&self, conn: &sqlx::AnyConnection) -> Query<'_, Any, AnyArguments<'_>> {
+        let text = if conn.backend_name() == "SQLite" {
+            &self.positional
+        } else {
+            &self.text
+        };
+        bind_all(sqlx::query(text), &self.params)
     }
 
     /// The query, ready to execute.
@@ -65,6 +84,7 @@ pub(crate) fn bind_all<'q>(
             Param::Text(s) => q.bind(s.as_str()),
             Param::Int(i) => q.bind(*i),
             Param::Float(f) => q.bind(*f),
+            Param::OptFloat(f) => q.bind(*f),
         };
     }
     q

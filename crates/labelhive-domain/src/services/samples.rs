@@ -3,9 +3,12 @@
 //! Batch operations answer per item: a bad sample gets its own error and stays
 //! unchanged while the others go through, all good ones in one transaction.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::annotation::{check_sample_labels, LabelContext, SampleLabel, SampleMetadata};
+use crate::annotation::{
+    check_sample_labels, needs_text, LabelContext, SampleLabel, SampleMetadata,
+};
 use crate::blob::Blob;
 use crate::dataset::Dataset;
 use crate::ids::{is_hex_id, sample_id_for_path};
@@ -20,6 +23,9 @@ use crate::DomainError;
 
 /// Most samples one batch request may carry.
 pub const MAX_BATCH: usize = 1000;
+
+/// Sample files written at once while adding a batch.
+const PARALLEL_UPLOADS: usize = 4;
 
 /// A sample to add, as parsed from the request.
 #[derive(Debug, Clone, Default)]
@@ -179,7 +185,8 @@ impl SampleService {
         check_batch(inputs.len())?;
         let ds = self.dataset(project_id, dataset_id).await?;
         let mut results: Vec<(String, ItemResult)> = Vec::with_capacity(inputs.len());
-        let mut writes = Vec::new();
+        let mut prepared = Vec::new();
+        let mut buckets: HashMap<String, bool> = HashMap::new();
         for (i, input) in inputs.into_iter().enumerate() {
             let shown = input
                 .name
@@ -188,24 +195,50 @@ impl SampleService {
                 .unwrap_or_default();
             match self.prepare(&ds, i, input, final_annotation) {
                 Ok((write, bytes)) => {
-                    if let Some(bytes) = bytes {
+                    if bytes.is_some() {
                         let path = ObsPath::parse("path", &write.path)?;
+                        let bucket = path.bucket().to_owned();
+                        let exists = match buckets.get(&bucket) {
+                            Some(known) => *known,
+                            None => {
+                                let known = self.blob.bucket_exists(&bucket).await?;
+                                buckets.insert(bucket.clone(), known);
+                                known
+                            }
+                        };
                         // A bucket that vanished is this item's problem, not the batch's.
-                        if !self.blob.bucket_exists(path.bucket()).await? {
-                            results.push((
-                                shown,
-                                Err(DomainError::BucketNotFound(path.bucket().to_owned())),
-                            ));
+                        if !exists {
+                            results.push((shown, Err(DomainError::BucketNotFound(bucket))));
                             continue;
                         }
-                        self.blob.put(&path, bytes).await?;
                     }
                     results.push((write.path.clone(), Ok(write.id.clone())));
-                    writes.push(write);
+                    prepared.push((write, bytes));
                 }
                 Err(e) => results.push((shown, Err(e))),
             }
         }
+        // Files go first and concurrently; the metadata commit then makes them samples.
+        let mut files = Vec::new();
+        let mut writes = Vec::with_capacity(prepared.len());
+        for (write, bytes) in prepared {
+            if let Some(bytes) = bytes {
+                files.push((ObsPath::parse("path", &write.path)?, bytes));
+            }
+            writes.push(write);
+        }
+        let blob = self.blob.clone();
+        let uploads: Vec<Result<(), DomainError>> = futures::stream::iter(files)
+            .map(move |(path, bytes)| {
+                let blob = blob.clone();
+                async move { blob.put(&path, bytes).await }
+            })
+            .buffer_unordered(PARALLEL_UPLOADS)
+            .collect()
+            .await;
+        uploads
+            .into_iter()
+            .collect::<Result<Vec<()>, DomainError>>()?;
         if !writes.is_empty() {
             let written = self
                 .store
@@ -227,20 +260,34 @@ impl SampleService {
     ) -> Result<Vec<ItemResult>, DomainError> {
         check_batch(updates.len())?;
         let ds = self.dataset(project_id, dataset_id).await?;
+        let wanted: Vec<String> = updates
+            .iter()
+            .filter(|u| is_hex_id(&u.sample_id))
+            .map(|u| u.sample_id.clone())
+            .collect();
+        let mut found: HashMap<String, Sample> = self
+            .store
+            .samples_by_id(&ds.id, &wanted)
+            .await?
+            .into_iter()
+            .map(|s| (s.id.clone(), s))
+            .collect();
         let mut results: Vec<ItemResult> = Vec::with_capacity(updates.len());
         let mut writes = Vec::new();
         let mut slots = Vec::new();
         for (i, u) in updates.into_iter().enumerate() {
             let f = format!("samples[{i}]");
-            if !is_hex_id(&u.sample_id) {
-                results.push(Err(DomainError::SampleNotFound(u.sample_id)));
-                continue;
-            }
-            let Some(existing) = self.store.sample(&ds.id, &u.sample_id).await? else {
+            // A repeated id reads the sample again, as a later item of the batch would.
+            let Some(existing) = found.get(&u.sample_id).cloned() else {
                 results.push(Err(DomainError::SampleNotFound(u.sample_id)));
                 continue;
             };
-            let text = self.text_of(&ds, &existing).await?;
+            // Only span labels need the text, and reading it costs a file read.
+            let text = if needs_text(&u.labels) {
+                self.text_of(&ds, &existing).await?
+            } else {
+                None
+            };
             let ctx = LabelContext {
                 dataset_type: ds.kind(),
                 dataset_labels: &ds.labels,
@@ -267,6 +314,10 @@ impl SampleService {
                 score: None,
             };
             write.derive_flags();
+            if let Some(entry) = found.get_mut(&write.id) {
+                entry.labels.clone_from(&write.labels);
+                entry.metadata.clone_from(&write.metadata);
+            }
             writes.push(write);
         }
         if !writes.is_empty() {

@@ -1,0 +1,385 @@
+//! Sample and label benchmark: spawns the release `labelhive` binary on a fresh store,
+//! drives it over HTTP with signed requests, and prints a Markdown report.
+//!
+//! `cargo bench --bench samples` (SQLite). Environment:
+//! - `LABELHIVE_BENCH_SAMPLES` (default 1000000): samples in the text dataset;
+//! - `LABELHIVE_BENCH_DATABASE_URL`: a PostgreSQL server URL; a database is created there.
+//!
+//! Timings come from this process, memory from the server's /proc status (VmRSS, VmHWM).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use labelhive::api::auth::signing::{sign_request, RequestParts};
+use serde_json::{json, Value};
+
+struct Creds {
+    project_id: String,
+    ak: String,
+    sk: String,
+}
+
+struct Client {
+    http: reqwest::Client,
+    addr: SocketAddr,
+    creds: Arc<Creds>,
+}
+
+impl Client {
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> (u16, Value) {
+        let full = format!("/v2/{}{}", self.creds.project_id, path);
+        let (p, q) = full
+            .split_once('?')
+            .map_or((full.as_str(), None), |(p, q)| (p, Some(q)));
+        let bytes = body
+            .map(|b| serde_json::to_vec(b).unwrap())
+            .unwrap_or_default();
+        let date = sdk_date();
+        let parts = RequestParts {
+            method: method.as_str(),
+            path: p,
+            query: q,
+            headers: vec![
+                ("host".into(), self.addr.to_string()),
+                ("content-type".into(), "application/json".into()),
+                ("x-sdk-date".into(), date.clone()),
+            ],
+            body: &bytes,
+        };
+        let auth = sign_request(&self.creds.ak, &self.creds.sk, &parts, &date);
+        let mut req = self
+            .http
+            .request(method, format!("http://{}{}", self.addr, full))
+            .header("content-type", "application/json")
+            .header("x-sdk-date", &date)
+            .header("authorization", auth);
+        if !bytes.is_empty() {
+            req = req.body(bytes);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        let body = resp.json().await.unwrap_or(Value::Null);
+        (status, body)
+    }
+}
+
+fn sdk_date() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    format!(
+        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+        now.year(),
+        u8::from(now.month()),
+        now.day(),
+        now.hour(),
+        now.minute(),
+        now.second()
+    )
+}
+
+fn mem_kb(pid: u32, key: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with(key))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+fn pct(samples: &mut [Duration], p: f64) -> f64 {
+    samples.sort();
+    let i = ((samples.len() as f64 - 1.0) * p).round() as usize;
+    samples[i].as_secs_f64() * 1000.0
+}
+
+async fn latencies(client: &Client, path: &str, n: usize) -> (f64, f64) {
+    let mut v = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        let (status, body) = client.call(reqwest::Method::GET, path, None).await;
+        assert_eq!(status, 200, "{path}: {body}");
+        v.push(t.elapsed());
+    }
+    (pct(&mut v, 0.5), pct(&mut v, 0.99))
+}
+
+struct Server(Child);
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let n: usize = std::env::var("LABELHIVE_BENCH_SAMPLES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let pg = std::env::var("LABELHIVE_BENCH_DATABASE_URL")
+        .ok()
+        .filter(|s| !s.is_empty());
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("obs/bench/in")).unwrap();
+    std::fs::create_dir_all(dir.path().join("obs/bench/out")).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_labelhive"));
+    cmd.args(["serve", "--listen", &addr.to_string(), "--data-dir"])
+        .arg(dir.path())
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
+    let backend = if let Some(base) = &pg {
+        use sqlx::{Connection, Executor};
+        let name = format!("labelhive_bench_{}", std::process::id());
+        let mut conn = sqlx::PgConnection::connect(base).await.unwrap();
+        conn.execute(format!("drop database if exists \"{name}\" with (force)").as_str())
+            .await
+            .unwrap();
+        conn.execute(format!("create database \"{name}\"").as_str())
+            .await
+            .unwrap();
+        let url = format!("{}/{name}", base.rsplit_once('/').unwrap().0);
+        cmd.arg("--database-url").arg(url);
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    };
+    let server = Server(cmd.spawn().unwrap());
+    let pid = server.0.id();
+    let http = reqwest::Client::new();
+    for _ in 0..200 {
+        if http
+            .get(format!("http://{addr}/health"))
+            .send()
+            .await
+            .is_ok()
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let creds: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("credentials.json")).unwrap(),
+    )
+    .unwrap();
+    let creds = Arc::new(Creds {
+        project_id: creds["project_id"].as_str().unwrap().into(),
+        ak: creds["access_key"].as_str().unwrap().into(),
+        sk: creds["secret_key"].as_str().unwrap().into(),
+    });
+    let client = Client {
+        http: http.clone(),
+        addr,
+        creds: creds.clone(),
+    };
+    let (status, created) = client
+        .call(
+            reqwest::Method::POST,
+            "/datasets",
+            Some(&json!({
+                "dataset_name": "bench", "dataset_type": 100,
+                "data_sources": [{"data_path": "/bench/in/"}], "work_path": "/bench/out/", "work_path_type": 0,
+                "labels": [{"name": "pos"}, {"name": "neg"}]
+            })),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["dataset_id"].as_str().unwrap().to_owned();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let idle_kb = mem_kb(pid, "VmRSS:");
+
+    // Add: 1000 samples per request, 4 clients.
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let batches = n.div_ceil(1000);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for worker in 0..4usize {
+        let c = Client {
+            http: http.clone(),
+            addr,
+            creds: creds.clone(),
+        };
+        let id = id.clone();
+        let b64 = b64.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut b = worker;
+            while b < batches {
+                let samples: Vec<Value> = (b * 1000..((b + 1) * 1000).min(n))
+                    .map(|i| {
+                        let labels = if i.is_multiple_of(2) { json!([{"name": if i.is_multiple_of(4) { "pos" } else { "neg" }}]) } else { json!([]) };
+                        json!({"name": format!("{i:07}.txt"), "data": b64.encode(format!("sample text {i}")), "labels": labels})
+                    })
+                    .collect();
+                let (status, body) = c.call(reqwest::Method::POST, &format!("/datasets/{id}/data-annotations/samples"), Some(&json!({"samples": samples}))).await;
+                assert!(status == 200 && body["success"] == true, "{status} {body}");
+                b += 4;
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let add_secs = started.elapsed().as_secs_f64();
+    let peak_after_add = mem_kb(pid, "VmHWM:");
+
+    let page = |offset: usize| {
+        format!("/datasets/{id}/data-annotations/samples?limit=100&offset={offset}")
+    };
+    let last = (n / 100).saturating_sub(1);
+    let mut rows = Vec::new();
+    for (what, path) in [
+        ("list, offset 0".to_owned(), page(0)),
+        (
+            format!("list, offset {} (middle)", last / 2),
+            page(last / 2),
+        ),
+        (format!("list, offset {last} (last page)"), page(last)),
+        (
+            "list, sample_state=__ALL__".into(),
+            format!("{}&sample_state=__ALL__", page(10)),
+        ),
+        (
+            "list, sample_state=__NONE__".into(),
+            format!("{}&sample_state=__NONE__", page(10)),
+        ),
+        (
+            "list, label_name=pos".into(),
+            format!("{}&label_name=pos", page(10)),
+        ),
+        (
+            "statistics".into(),
+            format!("/datasets/{id}/data-annotations/stats"),
+        ),
+    ] {
+        let (p50, p99) = latencies(&client, &path, 100).await;
+        rows.push(format!("| {what} | {p50:.2} | {p99:.2} |"));
+    }
+
+    // Relabel: 1000 per request.
+    let (_, listing) = client
+        .call(
+            reqwest::Method::GET,
+            &format!("{}&order=asc", page(0)),
+            None,
+        )
+        .await;
+    let first: Vec<String> = listing["samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["sample_id"].as_str().unwrap().to_owned())
+        .collect();
+    let mut ids = Vec::new();
+    for off in 0..10 {
+        let (_, l) = client
+            .call(
+                reqwest::Method::GET,
+                &format!("{}&order=asc", page(off)),
+                None,
+            )
+            .await;
+        ids.extend(
+            l["samples"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["sample_id"].as_str().unwrap().to_owned()),
+        );
+    }
+    let t = Instant::now();
+    let rounds: usize = 20;
+    for r in 0..rounds {
+        let samples: Vec<Value> = ids.iter().map(|s| json!({"sample_id": s, "labels": [{"name": if r.is_multiple_of(2) { "pos" } else { "neg" }}]})).collect();
+        let (status, body) = client
+            .call(
+                reqwest::Method::PUT,
+                &format!("/datasets/{id}/data-annotations/samples"),
+                Some(&json!({"samples": samples})),
+            )
+            .await;
+        assert!(status == 200 && body["success"] == true, "{body}");
+    }
+    let batch_rate = (rounds * ids.len()) as f64 / t.elapsed().as_secs_f64();
+    // Relabel: one per request, 1 client, then 8 clients.
+    let one = |sid: &str, k: usize| json!({"samples": [{"sample_id": sid, "labels": [{"name": if k.is_multiple_of(2) { "pos" } else { "neg" }}]}]});
+    let t = Instant::now();
+    let singles = 2000;
+    for k in 0..singles {
+        let (status, _) = client
+            .call(
+                reqwest::Method::PUT,
+                &format!("/datasets/{id}/data-annotations/samples"),
+                Some(&one(&first[k % first.len()], k)),
+            )
+            .await;
+        assert_eq!(status, 200);
+    }
+    let single_rate = singles as f64 / t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let mut tasks = Vec::new();
+    for w in 0..8usize {
+        let c = Client {
+            http: http.clone(),
+            addr,
+            creds: creds.clone(),
+        };
+        let id = id.clone();
+        let sid = ids[w * 100].clone();
+        tasks.push(tokio::spawn(async move {
+            for k in 0..500usize {
+                let body = json!({"samples": [{"sample_id": sid, "labels": [{"name": if k.is_multiple_of(2) { "pos" } else { "neg" }}]}]});
+                let (status, _) = c.call(reqwest::Method::PUT, &format!("/datasets/{id}/data-annotations/samples"), Some(&body)).await;
+                assert_eq!(status, 200);
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let concurrent_rate = 4000.0 / t.elapsed().as_secs_f64();
+    let peak = mem_kb(pid, "VmHWM:");
+
+    println!("## {backend}, {n} text samples\n");
+    println!("| measure | result |\n|---|---|");
+    println!(
+        "| add, 1000 per request, 4 clients | {:.0} samples/s ({add_secs:.1} s) |",
+        n as f64 / add_secs
+    );
+    println!("| relabel, 1000 per request | {batch_rate:.0} samples/s |");
+    println!("| relabel, 1 per request, 1 client | {single_rate:.0} requests/s |");
+    println!("| relabel, 1 per request, 8 clients | {concurrent_rate:.0} requests/s |");
+    println!(
+        "| server memory idle (RSS) | {:.1} MB |",
+        idle_kb as f64 / 1024.0
+    );
+    println!(
+        "| server memory peak after adding (VmHWM) | {:.1} MB |",
+        peak_after_add as f64 / 1024.0
+    );
+    println!(
+        "| server memory peak over the run (VmHWM) | {:.1} MB |",
+        peak as f64 / 1024.0
+    );
+    println!("\n| request (100 sequential) | p50 ms | p99 ms |\n|---|---|---|");
+    for r in rows {
+        println!("{r}");
+    }
+    drop(server);
+}

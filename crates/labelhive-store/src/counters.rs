@@ -1,0 +1,231 @@
+//! Counters moved by sample changes. A batch gathers every change in memory and writes
+//! them at the end of its transaction with a handful of statements, so a request of
+//! 1,000 samples costs a few counter updates instead of thousands.
+
+use std::collections::{BTreeMap, HashSet};
+
+use labelhive_domain::annotation::SampleLabel;
+use labelhive_domain::sample::state;
+use labelhive_domain::store::StoreResult;
+use sqlx::{Any, Transaction};
+
+use crate::db;
+use crate::sql::{Param, Sql};
+
+/// Sequence numbers per paging bucket (see migration 0003).
+pub(crate) const BUCKET: i64 = 1024;
+
+/// Rows per multi-row upsert.
+const ROWS_PER_STATEMENT: usize = 300;
+
+/// Occurrences per label name in a sample: (label type, instances).
+pub(crate) type Tally = BTreeMap<String, (i32, i64)>;
+
+/// The tally of a label list.
+pub(crate) fn tally(labels: &[SampleLabel]) -> Tally {
+    let mut out = Tally::new();
+    for l in labels {
+        if let Some(name) = &l.name {
+            let e = out
+                .entry(name.clone())
+                .or_insert((l.label_type.unwrap_or(0), 0));
+            e.1 += 1;
+        }
+    }
+    out
+}
+
+/// The paging scope of a state.
+pub(crate) fn state_scope(status: &str) -> String {
+    format!("s:{status}")
+}
+
+/// The paging scope of a label name.
+pub(crate) fn label_scope(name: &str) -> String {
+    format!("l:{name}")
+}
+
+/// Counter deltas of one transaction.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    /// Label name -> (instances, samples carrying it).
+    labels: BTreeMap<String, (i64, i64)>,
+    /// Samples per state.
+    states: BTreeMap<String, i64>,
+    /// (scope, bucket) -> samples.
+    pages: BTreeMap<(String, i64), i64>,
+    total: i64,
+    annotated: i64,
+    deleted: i64,
+    /// The dataset's new `next_seq`, when samples were numbered.
+    next_seq: Option<i64>,
+}
+
+impl Counters {
+    /// Records that the sample numbered `seq` went from `old` (tally, state) to `new`;
+    /// `None` means it did not exist before, or no longer exists.
+    pub fn change(&mut self, seq: i64, old: Option<(&Tally, &str)>, new: Option<(&Tally, &str)>) {
+        let bucket = seq / BUCKET;
+        let empty = Tally::new();
+        let before = old.map_or(&empty, |o| o.0);
+        let after = new.map_or(&empty, |n| n.0);
+        if before != after {
+            let names: HashSet<&String> = before.keys().chain(after.keys()).collect();
+            for name in names {
+                let b = before.get(name).map_or(0, |v| v.1);
+                let a = after.get(name).map_or(0, |v| v.1);
+                let carried = i64::from(a > 0) - i64::from(b > 0);
+                if a == b && carried == 0 {
+                    continue;
+                }
+                let e = self.labels.entry(name.clone()).or_default();
+                e.0 += a - b;
+                e.1 += carried;
+                if carried != 0 {
+                    *self.pages.entry((label_scope(name), bucket)).or_default() += carried;
+                }
+            }
+        }
+        let old_state = old.map(|o| o.1);
+        let new_state = new.map(|n| n.1);
+        if old_state != new_state {
+            if let Some(s) = old_state {
+                *self.states.entry(s.to_owned()).or_default() -= 1;
+                *self.pages.entry((state_scope(s), bucket)).or_default() -= 1;
+            }
+            if let Some(s) = new_state {
+                *self.states.entry(s.to_owned()).or_default() += 1;
+                *self.pages.entry((state_scope(s), bucket)).or_default() += 1;
+            }
+            let labeled = |s: Option<&str>| i64::from(s == Some(state::LABELED));
+            self.annotated += labeled(new_state) - labeled(old_state);
+        }
+        let exists = i64::from(new.is_some()) - i64::from(old.is_some());
+        if exists != 0 {
+            self.total += exists;
+            *self.pages.entry((String::new(), bucket)).or_default() += exists;
+        }
+    }
+
+    /// Counts samples deleted (the dataset's `deleted_sample_count`).
+    pub fn deleted(&mut self, n: i64) {
+        self.deleted += n;
+    }
+
+    /// Records the dataset's next sequence number.
+    pub fn next_seq(&mut self, seq: i64) {
+        self.next_seq = Some(seq);
+    }
+
+    /// Writes every delta.
+    pub async fn flush(self, tx: &mut Transaction<'_, Any>, dataset_id: &str) -> StoreResult<()> {
+        for (name, (instances, samples)) in &self.labels {
+            if *instances == 0 && *samples == 0 {
+                continue;
+            }
+            sqlx::query(
+                "update labels set instance_count = instance_count + $1, sample_count = sample_count + $2 \
+                 where dataset_id = $3 and name = $4",
+            )
+            .bind(instances)
+            .bind(samples)
+            .bind(dataset_id)
+            .bind(name)
+            .execute(&mut **tx)
+            .await
+            .map_err(db)?;
+        }
+        let states: Vec<_> = self.states.iter().filter(|(_, n)| **n != 0).collect();
+        for chunk in states.chunks(ROWS_PER_STATEMENT) {
+            let mut sql =
+                Sql::new("insert into sample_state_counts (dataset_id, state, n) values ");
+            for (i, (s, n)) in chunk.iter().enumerate() {
+                sql.push(if i == 0 { "(" } else { ", (" })
+                    .bind(Param::Text(dataset_id.to_owned()))
+                    .push(", ")
+                    .bind(Param::Text((*s).clone()))
+                    .push(", ")
+                    .bind(Param::Int(**n))
+                    .push(")");
+            }
+            sql.push(" on conflict (dataset_id, state) do update set n = sample_state_counts.n + excluded.n");
+            sql.query_for(tx).execute(&mut **tx).await.map_err(db)?;
+        }
+        let pages: Vec<_> = self.pages.iter().filter(|(_, n)| **n != 0).collect();
+        for chunk in pages.chunks(ROWS_PER_STATEMENT) {
+            let mut sql =
+                Sql::new("insert into sample_pages (dataset_id, scope, bucket, n) values ");
+            for (i, ((scope, bucket), n)) in chunk.iter().enumerate() {
+                sql.push(if i == 0 { "(" } else { ", (" })
+                    .bind(Param::Text(dataset_id.to_owned()))
+                    .push(", ")
+                    .bind(Param::Text(scope.clone()))
+                    .push(", ")
+                    .bind(Param::Int(*bucket))
+                    .push(", ")
+                    .bind(Param::Int(**n))
+                    .push(")");
+            }
+            sql.push(
+                " on conflict (dataset_id, scope, bucket) do update set n = sample_pages.n + excluded.n",
+            );
+            sql.query_for(tx).execute(&mut **tx).await.map_err(db)?;
+        }
+        if self.total != 0 || self.annotated != 0 || self.deleted != 0 || self.next_seq.is_some() {
+            sqlx::query(
+                "update datasets set total_sample_count = total_sample_count + $1, \
+                 annotated_sample_count = annotated_sample_count + $2, \
+                 deleted_sample_count = deleted_sample_count + $3, \
+                 next_seq = case when $4 > next_seq then $4 else next_seq end where id = $5",
+            )
+            .bind(self.total)
+            .bind(self.annotated)
+            .bind(self.deleted)
+            .bind(self.next_seq.unwrap_or(0))
+            .bind(dataset_id)
+            .execute(&mut **tx)
+            .await
+            .map_err(db)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn named(names: &[&str]) -> Vec<SampleLabel> {
+        names
+            .iter()
+            .map(|n| SampleLabel {
+                name: Some((*n).to_owned()),
+                ..SampleLabel::default()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_relabel_moves_labels_states_and_pages_of_the_samples_bucket() {
+        let mut c = Counters::default();
+        let cat = tally(&named(&["cat", "cat"]));
+        let dog = tally(&named(&["dog"]));
+        c.change(2048 + 5, None, Some((&cat, state::LABELED)));
+        c.change(
+            2048 + 5,
+            Some((&cat, state::LABELED)),
+            Some((&dog, state::LABELED)),
+        );
+        assert_eq!(c.labels["cat"], (0, 0));
+        assert_eq!(c.labels["dog"], (1, 1));
+        assert_eq!(c.pages[&(label_scope("dog"), 2)], 1);
+        assert_eq!(c.pages[&(label_scope("cat"), 2)], 0);
+        assert_eq!(c.pages[&(state_scope(state::LABELED), 2)], 1);
+        assert_eq!(c.pages[&(String::new(), 2)], 1);
+        assert_eq!((c.total, c.annotated), (1, 1));
+        c.change(2048 + 5, Some((&dog, state::LABELED)), None);
+        assert_eq!(c.pages[&(String::new(), 2)], 0);
+        assert_eq!((c.total, c.annotated), (0, 0));
+        assert_eq!(c.states[state::LABELED], 0);
+    }
+}

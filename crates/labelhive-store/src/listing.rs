@@ -1,0 +1,284 @@
+//! Reading samples: one, several, pages of a listing, and the counters behind statistics.
+//!
+//! A listing with no filter, one `sample_state` or one `label_name` is paged through the
+//! `sample_pages` bucket counters: its cost does not grow with the page's depth. Any
+//! other filter falls back to `LIMIT .. OFFSET ..` over the filtered rows.
+
+use labelhive_domain::sample::{LabelCount, Sample, SamplePage};
+use labelhive_domain::search::SampleFilter;
+use labelhive_domain::store::StoreResult;
+use sqlx::{AnyPool, Row};
+
+use crate::counters::{label_scope, state_scope, BUCKET};
+use crate::db;
+use crate::filters::push_filter;
+use crate::rows::{self, SAMPLE_COLUMNS};
+use crate::samples::push_in;
+use crate::sql::{bind_all, Param, Sql};
+
+/// `SAMPLE_COLUMNS` qualified with the alias `s`.
+fn columns() -> String {
+    SAMPLE_COLUMNS
+        .split(", ")
+        .map(|c| format!("s.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// One sample.
+pub(crate) async fn sample(
+    pool: &AnyPool,
+    dataset_id: &str,
+    sample_id: &str,
+) -> StoreResult<Option<Sample>> {
+    let row = sqlx::query(&format!(
+        "select {SAMPLE_COLUMNS} from samples where dataset_id = $1 and id = $2"
+    ))
+    .bind(dataset_id)
+    .bind(sample_id)
+    .fetch_optional(pool)
+    .await
+    .map_err(db)?;
+    row.as_ref().map(rows::sample).transpose()
+}
+
+/// Those of `ids` that exist, in no particular order.
+pub(crate) async fn samples_by_id(
+    pool: &AnyPool,
+    dataset_id: &str,
+    ids: &[String],
+) -> StoreResult<Vec<Sample>> {
+    let mut out = Vec::with_capacity(ids.len());
+    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    for chunk in refs.chunks(500) {
+        let mut sql = Sql::new(&format!(
+            "select {SAMPLE_COLUMNS} from samples where dataset_id = "
+        ));
+        sql.bind(Param::Text(dataset_id.to_owned()));
+        push_in(&mut sql, " and id", chunk);
+        for row in sql.query().fetch_all(pool).await.map_err(db)? {
+            out.push(rows::sample(&row)?);
+        }
+    }
+    Ok(out)
+}
+
+/// The bucket-counted scope a filter amounts to, if it is that simple.
+fn scope_of(q: &SampleFilter) -> Option<String> {
+    if q.label_type.is_some() || q.score.is_some() || !q.conditions.is_empty() {
+        return None;
+    }
+    match (&q.states, &q.label_name) {
+        (None, None) => Some(String::new()),
+        (Some(s), None) => Some(state_scope(s.as_str())),
+        (None, Some(name)) => Some(label_scope(name)),
+        (Some(_), Some(_)) => None,
+    }
+}
+
+/// A page of samples and the number matching.
+pub(crate) async fn list(
+    pool: &AnyPool,
+    dataset_id: &str,
+    q: &SampleFilter,
+    page: SamplePage,
+) -> StoreResult<(Vec<Sample>, i64)> {
+    match scope_of(q) {
+        Some(scope) => list_scope(pool, dataset_id, &scope, page).await,
+        None => list_filtered(pool, dataset_id, q, page).await,
+    }
+}
+
+/// Pages a scope: the bucket holding the page's first row comes from the running sum of
+/// the bucket counters, then an index range read starts at that bucket.
+async fn list_scope(
+    pool: &AnyPool,
+    dataset_id: &str,
+    scope: &str,
+    page: SamplePage,
+) -> StoreResult<(Vec<Sample>, i64)> {
+    let dir = if page.ascending { "asc" } else { "desc" };
+    let skip = page.offset.saturating_mul(page.limit);
+    let located = sqlx::query(&format!(
+        "select bucket, n, cum, total from (\
+           select bucket, n, \
+             cast(sum(n) over (order by bucket {dir} rows between unbounded preceding and current row) as bigint) as cum, \
+             cast(sum(n) over () as bigint) as total \
+           from sample_pages where dataset_id = $1 and scope = $2) t \
+         where cum > $3 \
+         order by bucket {dir} limit 1"
+    ))
+    .bind(dataset_id)
+    .bind(scope)
+    .bind(skip)
+    .fetch_optional(pool)
+    .await
+    .map_err(db)?;
+    let Some(located) = located else {
+        let total = sqlx::query(
+            "select cast(coalesce(sum(n), 0) as bigint) as total from sample_pages \
+             where dataset_id = $1 and scope = $2",
+        )
+        .bind(dataset_id)
+        .bind(scope)
+        .fetch_one(pool)
+        .await
+        .map_err(db)?
+        .try_get("total")
+        .map_err(db)?;
+        return Ok((Vec::new(), total));
+    };
+    let bucket: i64 = located.try_get("bucket").map_err(db)?;
+    let before = located.try_get::<i64, _>("cum").map_err(db)?
+        - located.try_get::<i64, _>("n").map_err(db)?;
+    let total: i64 = located.try_get("total").map_err(db)?;
+    // Ascending pages start at the bucket's first number; descending at its last.
+    let (cmp, bound) = if page.ascending {
+        (">=", bucket * BUCKET)
+    } else {
+        ("<", (bucket + 1) * BUCKET)
+    };
+    let cols = columns();
+    let mut sql = match scope.split_once(':') {
+        Some(("l", name)) => {
+            let mut sql = Sql::new(&format!(
+                "select {cols} from sample_labels l join samples s on s.dataset_id = l.dataset_id \
+                 and s.id = l.sample_id where l.dataset_id = "
+            ));
+            sql.bind(Param::Text(dataset_id.to_owned()));
+            sql.push(" and l.label_name = ")
+                .bind(Param::Text(name.to_owned()));
+            sql.push(&format!(" and l.seq {cmp} "))
+                .bind(Param::Int(bound));
+            sql.push(&format!(" order by l.seq {dir}"));
+            sql
+        }
+        other => {
+            let mut sql = Sql::new(&format!(
+                "select {cols} from samples s where s.dataset_id = "
+            ));
+            sql.bind(Param::Text(dataset_id.to_owned()));
+            if let Some(("s", state)) = other {
+                sql.push(" and s.status = ")
+                    .bind(Param::Text(state.to_owned()));
+            }
+            sql.push(&format!(" and s.seq {cmp} "))
+                .bind(Param::Int(bound));
+            sql.push(&format!(" order by s.seq {dir}"));
+            sql
+        }
+    };
+    sql.push(" limit ").bind(Param::Int(page.limit));
+    sql.push(" offset ").bind(Param::Int(skip - before));
+    let rows = sql.query().fetch_all(pool).await.map_err(db)?;
+    let samples = rows
+        .iter()
+        .map(rows::sample)
+        .collect::<StoreResult<Vec<_>>>()?;
+    Ok((samples, total))
+}
+
+/// Pages any other filter with a count and an offset over the filtered rows.
+async fn list_filtered(
+    pool: &AnyPool,
+    dataset_id: &str,
+    q: &SampleFilter,
+    page: SamplePage,
+) -> StoreResult<(Vec<Sample>, i64)> {
+    let mut filter = Sql::new(" from samples s where s.dataset_id = ");
+    filter.bind(Param::Text(dataset_id.to_owned()));
+    push_filter(&mut filter, q);
+    let count_sql = format!("select count(*) as n{}", filter.text);
+    let total: i64 = bind_all(sqlx::query(&count_sql), filter.params())
+        .fetch_one(pool)
+        .await
+        .map_err(db)?
+        .try_get("n")
+        .map_err(db)?;
+    let dir = if page.ascending { "asc" } else { "desc" };
+    let mut params = filter.params().to_vec();
+    let text = format!(
+        "select {}{} order by s.seq {dir} limit ${} offset ${}",
+        columns(),
+        filter.text,
+        params.len() + 1,
+        params.len() + 2
+    );
+    params.push(Param::Int(page.limit));
+    params.push(Param::Int(page.offset.saturating_mul(page.limit)));
+    let rows = bind_all(sqlx::query(&text), &params)
+        .fetch_all(pool)
+        .await
+        .map_err(db)?;
+    let samples = rows
+        .iter()
+        .map(rows::sample)
+        .collect::<StoreResult<Vec<_>>>()?;
+    Ok((samples, total))
+}
+
+/// Samples per state.
+pub(crate) async fn state_counts(
+    pool: &AnyPool,
+    dataset_id: &str,
+) -> StoreResult<Vec<(String, i64)>> {
+    let rows = sqlx::query(
+        "select state, n from sample_state_counts where dataset_id = $1 and n <> 0 order by state",
+    )
+    .bind(dataset_id)
+    .fetch_all(pool)
+    .await
+    .map_err(db)?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("state").map_err(db)?, r.try_get("n").map_err(db)?)))
+        .collect()
+}
+
+/// Distinct metadata values per key (at most `per_key` each).
+pub(crate) async fn metadata_values(
+    pool: &AnyPool,
+    dataset_id: &str,
+    per_key: i64,
+) -> StoreResult<Vec<(String, Vec<String>)>> {
+    let rows = sqlx::query(
+        "select distinct key, value from sample_metadata where dataset_id = $1 order by key, value",
+    )
+    .bind(dataset_id)
+    .fetch_all(pool)
+    .await
+    .map_err(db)?;
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    for r in rows {
+        let key: String = r.try_get("key").map_err(db)?;
+        let value: String = r.try_get("value").map_err(db)?;
+        match out.last_mut() {
+            Some((k, values)) if *k == key => {
+                if i64::try_from(values.len()).unwrap_or(i64::MAX) < per_key {
+                    values.push(value);
+                }
+            }
+            _ => out.push((key, vec![value])),
+        }
+    }
+    Ok(out)
+}
+
+/// Instances and samples per label, in label order.
+pub(crate) async fn label_counts(pool: &AnyPool, dataset_id: &str) -> StoreResult<Vec<LabelCount>> {
+    let rows = sqlx::query(
+        "select name, instance_count, sample_count from labels where dataset_id = $1 order by position",
+    )
+    .bind(dataset_id)
+    .fetch_all(pool)
+    .await
+    .map_err(db)?;
+    rows.iter()
+        .map(|r| {
+            Ok(LabelCount {
+                name: r.try_get("name").map_err(db)?,
+                count: r.try_get("instance_count").map_err(db)?,
+                sample_count: r.try_get("sample_count").map_err(db)?,
+            })
+        })
+        .collect()
+}
