@@ -439,8 +439,38 @@ async fn show_stats(
             .push(entry.clone());
         label_stats.push(entry);
     }
-    let sample_stats: BTreeMap<String, i64> = stats.states.into_iter().collect();
-    let labeled = sample_stats.get("__ALL__").copied().unwrap_or(0);
+    let mut sample_stats: BTreeMap<String, i64> = stats.states.into_iter().collect();
+    let count = |s: &BTreeMap<String, i64>, k: &str| s.get(k).copied().unwrap_or(0);
+    let labeled = count(&sample_stats, "__ALL__");
+    let total = ds.total_sample_count;
+    // The summary keys of the documented response, beside the per-state counts.
+    for (key, n) in [
+        ("total", total),
+        ("all", total),
+        ("lefted", total),
+        ("deleted", ds.deleted_sample_count),
+        ("un_annotation", count(&sample_stats, "__NONE__")),
+        ("manual_annotation", labeled),
+        (
+            "auto_annotation",
+            count(&sample_stats, "__AUTO_ANNOTATION__"),
+        ),
+    ] {
+        sample_stats.insert(key.to_owned(), n);
+    }
+    let hard_detail_stats: BTreeMap<String, Value> = stats
+        .reasons
+        .iter()
+        .map(|(id, n)| {
+            let reason = labelhive_domain::hard::REASONS
+                .get(usize::from(*id))
+                .copied()
+                .unwrap_or_default();
+            let detail = json!({"id": id, "reason": reason, "alo_name": "", "suggestion": ""});
+            (id.to_string(), json!({"key": n, "value": detail}))
+        })
+        .collect();
+    let metadata_stats: BTreeMap<String, i64> = stats.metadata_keys.into_iter().collect();
     Ok(Json(json!({
         "data_path": ds.data_sources.first().and_then(|s| s.data_path.clone()).unwrap_or_default(),
         // Splitting into training and validation sets needs at least two labeled samples.
@@ -448,9 +478,13 @@ async fn show_stats(
         "grouped_label_stats": grouped,
         "label_stats": label_stats,
         "sample_stats": sample_stats,
-        "key_sample_stats": {},
-        "hard_detail_stats": {},
-        "metadata_stats": {},
+        "key_sample_stats": {
+            "total": total,
+            "key_sample": stats.hard,
+            "non_key_sample": total - stats.hard,
+        },
+        "hard_detail_stats": hard_detail_stats,
+        "metadata_stats": metadata_stats,
     })))
 }
 

@@ -16,4 +16,5 @@ mod datasets_invalid;
 mod paging;
 mod samples;
 mod sdk;
+mod stats;
 mod store_suite;

@@ -231,8 +231,10 @@ pub trait SampleStore {
         query: &SampleFilter,
         page: SamplePage,
     ) -> StoreResult<(Vec<Sample>, i64)>;
-    /// Samples per state.
-    async fn state_counts(&self, dataset_id: &str) -> StoreResult<Vec<(String, i64)>>;
+    /// The dataset's nonzero sample counters: samples per state (`__ALL__`, ...), hard
+    /// examples (`hard`), mentions per hard reason (`hard_reason:<id>`) and samples
+    /// per metadata key (`meta:<key>`).
+    async fn sample_counters(&self, dataset_id: &str) -> StoreResult<Vec<(String, i64)>>;
     /// Distinct metadata values per key (at most `per_key` values each).
     async fn metadata_values(
         &self,

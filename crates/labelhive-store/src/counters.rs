@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use labelhive_domain::annotation::SampleLabel;
+use labelhive_domain::annotation::{SampleLabel, SampleMetadata};
 use labelhive_domain::sample::state;
 use labelhive_domain::store::StoreResult;
 use sqlx::{Any, Transaction};
@@ -45,12 +45,57 @@ pub(crate) fn label_scope(name: &str) -> String {
     format!("l:{name}")
 }
 
+/// What the counters know of one sample at one moment.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Side<'a> {
+    /// Its labels, tallied.
+    pub tally: &'a Tally,
+    /// Its `sample_status`.
+    pub status: &'a str,
+    /// Further per-dataset counters it adds one to each (see [`counter_keys`]).
+    pub keys: &'a [String],
+}
+
+impl<'a> Side<'a> {
+    /// A sample with no further counter keys.
+    pub fn plain(tally: &'a Tally, status: &'a str) -> Self {
+        Self {
+            tally,
+            status,
+            keys: &[],
+        }
+    }
+}
+
+/// The counter key of hard examples (beside the `__STATE__` keys).
+pub(crate) const HARD_KEY: &str = "hard";
+
+/// The counters a sample adds one to besides its state: `hard` for a hard example,
+/// `hard_reason:<id>` per reason mention, `meta:<key>` per metadata key.
+pub(crate) fn counter_keys(
+    hard: bool,
+    labels: &[SampleLabel],
+    metadata: &SampleMetadata,
+) -> Vec<String> {
+    let mut keys = Vec::new();
+    if hard {
+        keys.push(HARD_KEY.to_owned());
+    }
+    keys.extend(
+        labelhive_domain::hard::reasons(labels, metadata)
+            .into_iter()
+            .map(|id| format!("hard_reason:{id}")),
+    );
+    keys.extend(metadata.0.keys().map(|k| format!("meta:{k}")));
+    keys
+}
+
 /// Counter deltas of one transaction.
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
     /// Label name -> (instances, samples carrying it).
     labels: BTreeMap<String, (i64, i64)>,
-    /// Samples per state.
+    /// Samples per state and per further counter key (`sample_state_counts`).
     states: BTreeMap<String, i64>,
     /// (scope, bucket) -> samples.
     pages: BTreeMap<(String, i64), i64>,
@@ -64,11 +109,17 @@ pub(crate) struct Counters {
 impl Counters {
     /// Records that the sample numbered `seq` went from `old` (tally, state) to `new`;
     /// `None` means it did not exist before, or no longer exists.
-    pub fn change(&mut self, seq: i64, old: Option<(&Tally, &str)>, new: Option<(&Tally, &str)>) {
+    pub fn change(&mut self, seq: i64, old: Option<Side<'_>>, new: Option<Side<'_>>) {
         let bucket = seq / BUCKET;
         let empty = Tally::new();
-        let before = old.map_or(&empty, |o| o.0);
-        let after = new.map_or(&empty, |n| n.0);
+        let before = old.map_or(&empty, |o| o.tally);
+        let after = new.map_or(&empty, |n| n.tally);
+        for k in old.map_or(&[][..], |o| o.keys) {
+            *self.states.entry(k.clone()).or_default() -= 1;
+        }
+        for k in new.map_or(&[][..], |n| n.keys) {
+            *self.states.entry(k.clone()).or_default() += 1;
+        }
         if before != after {
             let names: HashSet<&String> = before.keys().chain(after.keys()).collect();
             for name in names {
@@ -86,8 +137,8 @@ impl Counters {
                 }
             }
         }
-        let old_state = old.map(|o| o.1);
-        let new_state = new.map(|n| n.1);
+        let old_state = old.map(|o| o.status);
+        let new_state = new.map(|n| n.status);
         if old_state != new_state {
             if let Some(s) = old_state {
                 *self.states.entry(s.to_owned()).or_default() -= 1;
@@ -206,26 +257,39 @@ mod tests {
     }
 
     #[test]
-    fn a_relabel_moves_labels_states_and_pages_of_the_samples_bucket() {
+    fn a_relabel_moves_labels_states_keys_and_pages_of_the_samples_bucket() {
         let mut c = Counters::default();
         let cat = tally(&named(&["cat", "cat"]));
         let dog = tally(&named(&["dog"]));
-        c.change(2048 + 5, None, Some((&cat, state::LABELED)));
+        let metadata: SampleMetadata = serde_json::from_value(
+            serde_json::json!({"@modelarts:hard_reasons": [3, 3, 20], "camera": "a"}),
+        )
+        .unwrap();
+        let keys = counter_keys(true, &[], &metadata);
+        let hard_dog = Side {
+            keys: &keys,
+            ..Side::plain(&dog, state::LABELED)
+        };
+        c.change(2048 + 5, None, Some(Side::plain(&cat, state::LABELED)));
         c.change(
             2048 + 5,
-            Some((&cat, state::LABELED)),
-            Some((&dog, state::LABELED)),
+            Some(Side::plain(&cat, state::LABELED)),
+            Some(hard_dog),
         );
         assert_eq!(c.labels["cat"], (0, 0));
         assert_eq!(c.labels["dog"], (1, 1));
+        assert_eq!(c.states[HARD_KEY], 1);
+        assert_eq!(c.states["hard_reason:3"], 2);
+        assert_eq!(c.states["meta:camera"], 1);
         assert_eq!(c.pages[&(label_scope("dog"), 2)], 1);
         assert_eq!(c.pages[&(label_scope("cat"), 2)], 0);
         assert_eq!(c.pages[&(state_scope(state::LABELED), 2)], 1);
         assert_eq!(c.pages[&(String::new(), 2)], 1);
         assert_eq!((c.total, c.annotated), (1, 1));
-        c.change(2048 + 5, Some((&dog, state::LABELED)), None);
+        c.change(2048 + 5, Some(hard_dog), None);
         assert_eq!(c.pages[&(String::new(), 2)], 0);
         assert_eq!((c.total, c.annotated), (0, 0));
         assert_eq!(c.states[state::LABELED], 0);
+        assert_eq!((c.states[HARD_KEY], c.states["hard_reason:3"]), (0, 0));
     }
 }

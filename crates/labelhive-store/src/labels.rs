@@ -3,8 +3,9 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use crate::counters::{label_scope, tally, Counters};
+use crate::counters::{counter_keys, label_scope, tally, Counters, Side};
 use crate::samples::push_in;
+use labelhive_domain::annotation::{is_hard, SampleMetadata};
 
 use labelhive_domain::annotation::SampleLabel;
 use labelhive_domain::label::Label;
@@ -100,7 +101,8 @@ async fn samples_with(
     names: &[String],
 ) -> StoreResult<Vec<Carrier>> {
     let mut sql = Sql::new(
-        "select s.id, s.seq, s.labels, s.status, s.path from samples s where s.dataset_id = ",
+        "select s.id, s.seq, s.labels, s.metadata, s.status, s.path, s.hard from samples s \
+         where s.dataset_id = ",
     );
     sql.bind(Param::Text(dataset_id.to_owned()));
     sql.push(" and s.id in (select sample_id from sample_labels where dataset_id = ");
@@ -122,6 +124,9 @@ async fn samples_with(
                 labels: parse_labels(&r.try_get::<String, _>("labels").map_err(db)?)?,
                 status: r.try_get("status").map_err(db)?,
                 path: r.try_get("path").map_err(db)?,
+                metadata: serde_json::from_str(&r.try_get::<String, _>("metadata").map_err(db)?)
+                    .map_err(labelhive_domain::store::StoreError::other)?,
+                hard: r.try_get::<i64, _>("hard").map_err(db)? != 0,
             })
         })
         .collect()
@@ -134,6 +139,8 @@ struct Carrier {
     labels: Vec<SampleLabel>,
     status: String,
     path: String,
+    metadata: SampleMetadata,
+    hard: bool,
 }
 
 fn parse_labels(text: &str) -> StoreResult<Vec<SampleLabel>> {
@@ -210,6 +217,12 @@ async fn remove_from_samples(
     let mut counters = Counters::default();
     for c in samples_with(tx, dataset_id, names).await? {
         let old_tally = tally(&c.labels);
+        let old_keys = counter_keys(c.hard, &c.labels, &c.metadata);
+        let old = Side {
+            tally: &old_tally,
+            status: &c.status,
+            keys: &old_keys,
+        };
         let new: Vec<SampleLabel> = c
             .labels
             .iter()
@@ -217,7 +230,7 @@ async fn remove_from_samples(
             .cloned()
             .collect();
         if new.is_empty() && policy != LabelDeletePolicy::KeepSamples {
-            counters.change(c.seq, Some((&old_tally, &c.status)), None);
+            counters.change(c.seq, Some(old), None);
             counters.deleted(1);
             sqlx::query("delete from samples where dataset_id = $1 and id = $2")
                 .bind(dataset_id)
@@ -230,12 +243,23 @@ async fn remove_from_samples(
         }
         let final_annotation = c.status != labelhive_domain::sample::state::TO_CONFIRM;
         let new_status = state_for(&new, final_annotation);
-        counters.change(
-            c.seq,
-            Some((&old_tally, &c.status)),
-            Some((&tally(&new), new_status)),
-        );
+        let new_tally = tally(&new);
+        let hard = is_hard(&new, Some(&c.metadata));
+        let new_keys = counter_keys(hard, &new, &c.metadata);
+        let side = Side {
+            tally: &new_tally,
+            status: new_status,
+            keys: &new_keys,
+        };
+        counters.change(c.seq, Some(old), Some(side));
         save_sample_labels(tx, dataset_id, &c.id, &new, new_status).await?;
+        sqlx::query("update samples set hard = $1 where dataset_id = $2 and id = $3")
+            .bind(i64::from(hard))
+            .bind(dataset_id)
+            .bind(&c.id)
+            .execute(&mut **tx)
+            .await
+            .map_err(db)?;
     }
     let mut sql = Sql::new("delete from sample_labels where dataset_id = ");
     sql.bind(Param::Text(dataset_id.to_owned()));

@@ -217,8 +217,8 @@ async fn list_filtered(
     Ok((samples, total))
 }
 
-/// Samples per state.
-pub(crate) async fn state_counts(
+/// Nonzero sample counters: states, hard examples, hard reasons.
+pub(crate) async fn sample_counters(
     pool: &AnyPool,
     dataset_id: &str,
 ) -> StoreResult<Vec<(String, i64)>> {

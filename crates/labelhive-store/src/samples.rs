@@ -14,7 +14,7 @@ use labelhive_domain::store::{
 use labelhive_domain::time::now_ms;
 use sqlx::{Any, Row, Transaction};
 
-use crate::counters::{tally, Counters, Tally};
+use crate::counters::{counter_keys, tally, Counters, Side, Tally};
 use crate::rows::to_json;
 use crate::sql::{Param, Sql};
 use crate::{datasets::record_metric, db, listing, SqlStore};
@@ -29,6 +29,17 @@ pub(crate) struct Existing {
     pub tally: Tally,
     pub status: String,
     pub path: String,
+    pub keys: Vec<String>,
+}
+
+impl Existing {
+    fn side(&self) -> Side<'_> {
+        Side {
+            tally: &self.tally,
+            status: &self.status,
+            keys: &self.keys,
+        }
+    }
 }
 
 #[async_trait]
@@ -97,7 +108,7 @@ impl SampleStore for SqlStore {
             sql.push(" on conflict (dataset_id, id) do nothing returning seq");
             for row in sql.query_for(&tx).fetch_all(&mut *tx).await.map_err(db)? {
                 let seq: i64 = row.try_get("seq").map_err(db)?;
-                counters.change(seq, None, Some((&empty, state::UNLABELED)));
+                counters.change(seq, None, Some(Side::plain(&empty, state::UNLABELED)));
                 inserted += 1;
             }
         }
@@ -128,19 +139,22 @@ impl SampleStore for SqlStore {
         let mut written = Vec::with_capacity(samples.len());
         for (i, s) in samples.iter().enumerate() {
             let new_tally = tally(&s.labels);
+            let new_keys = counter_keys(s.hard, &s.labels, &s.metadata);
+            let new_side = Side {
+                tally: &new_tally,
+                status: s.status,
+                keys: &new_keys,
+            };
             match current.get_mut(&s.id) {
                 Some(cur) => {
-                    counters.change(
-                        cur.seq,
-                        Some((&cur.tally, &cur.status)),
-                        Some((&new_tally, s.status)),
-                    );
+                    counters.change(cur.seq, Some(cur.side()), Some(new_side));
                     cur.tally = new_tally;
                     s.status.clone_into(&mut cur.status);
+                    cur.keys = new_keys;
                 }
                 None if mode == WriteMode::Upsert => {
                     next += 1;
-                    counters.change(next, None, Some((&new_tally, s.status)));
+                    counters.change(next, None, Some(new_side));
                     current.insert(
                         s.id.clone(),
                         Existing {
@@ -148,6 +162,7 @@ impl SampleStore for SqlStore {
                             tally: new_tally,
                             status: s.status.to_owned(),
                             path: s.path.clone(),
+                            keys: new_keys,
                         },
                     );
                 }
@@ -204,7 +219,7 @@ impl SampleStore for SqlStore {
             // A repeated id is deleted once; its second mention finds nothing.
             match found.remove(id) {
                 Some(old) => {
-                    counters.change(old.seq, Some((&old.tally, &old.status)), None);
+                    counters.change(old.seq, Some(old.side()), None);
                     gone.push(id.as_str());
                     out.push(Some(old.path));
                 }
@@ -241,8 +256,8 @@ impl SampleStore for SqlStore {
         listing::list(&self.pool, dataset_id, q, page).await
     }
 
-    async fn state_counts(&self, dataset_id: &str) -> StoreResult<Vec<(String, i64)>> {
-        listing::state_counts(&self.pool, dataset_id).await
+    async fn sample_counters(&self, dataset_id: &str) -> StoreResult<Vec<(String, i64)>> {
+        listing::sample_counters(&self.pool, dataset_id).await
     }
 
     async fn metadata_values(
@@ -296,14 +311,18 @@ pub(crate) async fn existing(
 ) -> StoreResult<HashMap<String, Existing>> {
     let mut out = HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(ROWS_PER_STATEMENT * 2) {
-        let mut sql =
-            Sql::new("select id, seq, labels, status, path from samples where dataset_id = ");
+        let mut sql = Sql::new(
+            "select id, seq, labels, metadata, status, path, hard from samples where dataset_id = ",
+        );
         sql.bind(Param::Text(dataset_id.to_owned()));
         push_in(&mut sql, " and id", chunk);
         for row in sql.query_for(tx).fetch_all(&mut **tx).await.map_err(db)? {
             let labels: String = row.try_get("labels").map_err(db)?;
             let labels: Vec<SampleLabel> =
                 serde_json::from_str(&labels).map_err(StoreError::other)?;
+            let metadata: String = row.try_get("metadata").map_err(db)?;
+            let metadata: SampleMetadata =
+                serde_json::from_str(&metadata).map_err(StoreError::other)?;
             out.insert(
                 row.try_get("id").map_err(db)?,
                 Existing {
@@ -311,6 +330,11 @@ pub(crate) async fn existing(
                     tally: tally(&labels),
                     status: row.try_get("status").map_err(db)?,
                     path: row.try_get("path").map_err(db)?,
+                    keys: counter_keys(
+                        row.try_get::<i64, _>("hard").map_err(db)? != 0,
+                        &labels,
+                        &metadata,
+                    ),
                 },
             );
         }

@@ -61,6 +61,12 @@ pub type ItemResult = Result<String, DomainError>;
 pub struct SampleStats {
     /// Samples per state.
     pub states: Vec<(String, i64)>,
+    /// Hard examples.
+    pub hard: i64,
+    /// Mentions per hard example reason id.
+    pub reasons: Vec<(u8, i64)>,
+    /// Samples per metadata key.
+    pub metadata_keys: Vec<(String, i64)>,
     /// Counts per label, in label order.
     pub labels: Vec<LabelCount>,
 }
@@ -468,9 +474,29 @@ impl SampleService {
         dataset_id: &str,
     ) -> Result<(Dataset, SampleStats), DomainError> {
         let ds = self.dataset(project_id, dataset_id).await?;
-        let states = self.store.state_counts(&ds.id).await?;
-        let labels = self.store.label_counts(&ds.id).await?;
-        Ok((ds, SampleStats { states, labels }))
+        let mut stats = SampleStats {
+            states: Vec::new(),
+            hard: 0,
+            reasons: Vec::new(),
+            metadata_keys: Vec::new(),
+            labels: self.store.label_counts(&ds.id).await?,
+        };
+        for (key, n) in self.store.sample_counters(&ds.id).await? {
+            if key.starts_with("__") {
+                stats.states.push((key, n));
+            } else if key == "hard" {
+                stats.hard = n;
+            } else if let Some(id) = key
+                .strip_prefix("hard_reason:")
+                .and_then(|i| i.parse().ok())
+            {
+                stats.reasons.push((id, n));
+            } else if let Some(k) = key.strip_prefix("meta:") {
+                stats.metadata_keys.push((k.to_owned(), n));
+            }
+        }
+        stats.reasons.sort_unstable();
+        Ok((ds, stats))
     }
 }
 
