@@ -106,6 +106,14 @@ impl Blob for LocalBlob {
         }
     }
 
+    async fn size(&self, path: &ObsPath) -> Result<Option<u64>, DomainError> {
+        match self.store.head(&Self::location(path)).await {
+            Ok(meta) => Ok(Some(meta.size)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(blob_error(e)),
+        }
+    }
+
     async fn get(&self, path: &ObsPath) -> Result<Vec<u8>, DomainError> {
         let result = self
             .store

@@ -64,6 +64,7 @@ fn status_of(err: &DomainError) -> StatusCode {
     match err {
         DomainError::InvalidParameter { .. }
         | DomainError::InvalidObsPath(_)
+        | DomainError::ObsPathNotFound(_)
         | DomainError::BucketAsPath(_)
         | DomainError::BucketNotFound(_)
         | DomainError::Unsupported(_) => StatusCode::BAD_REQUEST,

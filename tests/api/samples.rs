@@ -212,12 +212,13 @@ async fn a_bad_sample_in_a_batch_fails_alone(backend: Backend) {
             sample("wrongtype.jpg", json!([{"name": "Rabbits", "type": 1}])),
             sample("score.jpg", json!([{"name": "Rabbits", "score": 1.5}])),
             {"name": "escape.jpg", "data_source": {"data_path": "/bkt/../etc/passwd"}},
+            {"data_source": {"data_path": "/bkt/in/missing.jpg"}},
         ]}),
     )
     .await;
     assert_eq!(r["success"], false);
     let results = r["results"].as_array().unwrap();
-    assert_eq!(results.len(), 8);
+    assert_eq!(results.len(), 9);
     assert_eq!(results[0]["success"], true, "{r}");
     for (i, code) in [
         (1, "ModelArts.0101"),
@@ -227,6 +228,7 @@ async fn a_bad_sample_in_a_batch_fails_alone(backend: Backend) {
         (5, "ModelArts.0101"),
         (6, "ModelArts.0101"),
         (7, "ModelArts.4313"),
+        (8, "ModelArts.3551"),
     ] {
         assert_eq!(results[i]["success"], false, "item {i}: {r}");
         assert_eq!(results[i]["error_code"], code, "item {i}: {r}");

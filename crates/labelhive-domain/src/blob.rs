@@ -35,4 +35,6 @@ pub trait Blob: Send + Sync {
     ) -> Result<Option<BoxStream<'static, Result<Vec<u8>, DomainError>>>, DomainError>;
     /// Reads a whole object (small objects only; large ones are streamed by the server).
     async fn get(&self, path: &ObsPath) -> Result<Vec<u8>, DomainError>;
+    /// The size of a file, `None` when there is none.
+    async fn size(&self, path: &ObsPath) -> Result<Option<u64>, DomainError>;
 }

@@ -38,6 +38,9 @@ pub enum DomainError {
     /// An OBS path is malformed or would leave the store's root.
     #[error("OBS path is invalid: {0}")]
     InvalidObsPath(String),
+    /// A file named by an OBS path does not exist.
+    #[error("OBS path {0} does not exist.")]
+    ObsPathNotFound(String),
     /// A bucket itself was given where a directory inside one is required.
     #[error("A subdirectory must be specified as the dataset input or output path: {0}")]
     BucketAsPath(String),
@@ -84,6 +87,7 @@ impl DomainError {
             Self::SampleNotFound(_) => "ModelArts.4420",
             Self::BucketNotFound(_) => "ModelArts.4311",
             Self::InvalidObsPath(_) => "ModelArts.4313",
+            Self::ObsPathNotFound(_) => "ModelArts.3551",
             Self::BucketAsPath(_) => "ModelArts.4205",
             Self::Conflict(_) => "ModelArts.4343",
             Self::ProjectNameTaken(_) => "ModelArts.0101",

@@ -79,6 +79,17 @@ impl SqlStore {
                 AnyPoolOptions::new()
                     .max_connections(16)
                     .acquire_timeout(Duration::from_secs(10))
+                    .after_connect(|conn, _meta| {
+                        Box::pin(async move {
+                            // Plan each execution for its parameters and the tables' current
+                            // size. A generic plan cached while a dataset was small (or on a
+                            // server without autovacuum, whose statistics never change) kept
+                            // scanning whole tables once they held a million rows.
+                            conn.execute("set plan_cache_mode = force_custom_plan")
+                                .await?;
+                            Ok(())
+                        })
+                    })
                     .connect_with(options)
                     .await
             }

@@ -89,8 +89,10 @@ pub(crate) async fn list(
     }
 }
 
-/// Pages a scope: the bucket holding the page's first row comes from the running sum of
-/// the bucket counters, then an index range read starts at that bucket.
+/// Pages a scope: the running sum of the bucket counters gives the buckets the page
+/// overlaps, then one index range read covers exactly those buckets. The range is
+/// bounded on both sides so that no planner (PostgreSQL without statistics, say) can
+/// turn it into a scan and sort of the whole dataset.
 async fn list_scope(
     pool: &AnyPool,
     dataset_id: &str,
@@ -99,22 +101,23 @@ async fn list_scope(
 ) -> StoreResult<(Vec<Sample>, i64)> {
     let dir = if page.ascending { "asc" } else { "desc" };
     let skip = page.offset.saturating_mul(page.limit);
-    let located = sqlx::query(&format!(
+    let overlapping = sqlx::query(&format!(
         "select bucket, n, cum, total from (\
            select bucket, n, \
              cast(sum(n) over (order by bucket {dir} rows between unbounded preceding and current row) as bigint) as cum, \
              cast(sum(n) over () as bigint) as total \
            from sample_pages where dataset_id = $1 and scope = $2) t \
-         where cum > $3 \
-         order by bucket {dir} limit 1"
+         where cum > $3 and cum - n < $4 \
+         order by bucket {dir}"
     ))
     .bind(dataset_id)
     .bind(scope)
     .bind(skip)
-    .fetch_optional(pool)
+    .bind(skip.saturating_add(page.limit))
+    .fetch_all(pool)
     .await
     .map_err(db)?;
-    let Some(located) = located else {
+    let (Some(first), Some(last)) = (overlapping.first(), overlapping.last()) else {
         let total = sqlx::query(
             "select cast(coalesce(sum(n), 0) as bigint) as total from sample_pages \
              where dataset_id = $1 and scope = $2",
@@ -128,16 +131,15 @@ async fn list_scope(
         .map_err(db)?;
         return Ok((Vec::new(), total));
     };
-    let bucket: i64 = located.try_get("bucket").map_err(db)?;
-    let before = located.try_get::<i64, _>("cum").map_err(db)?
-        - located.try_get::<i64, _>("n").map_err(db)?;
-    let total: i64 = located.try_get("total").map_err(db)?;
-    // Ascending pages start at the bucket's first number; descending at its last.
-    let (cmp, bound) = if page.ascending {
-        (">=", bucket * BUCKET)
-    } else {
-        ("<", (bucket + 1) * BUCKET)
-    };
+    let bucket_of = |r: &sqlx::any::AnyRow| r.try_get::<i64, _>("bucket").map_err(db);
+    let (first_bucket, last_bucket) = (bucket_of(first)?, bucket_of(last)?);
+    let before =
+        first.try_get::<i64, _>("cum").map_err(db)? - first.try_get::<i64, _>("n").map_err(db)?;
+    let total: i64 = first.try_get("total").map_err(db)?;
+    let (low, high) = (
+        first_bucket.min(last_bucket) * BUCKET,
+        (first_bucket.max(last_bucket) + 1) * BUCKET,
+    );
     let cols = columns();
     let mut sql = match scope.split_once(':') {
         Some(("l", name)) => {
@@ -148,8 +150,8 @@ async fn list_scope(
             sql.bind(Param::Text(dataset_id.to_owned()));
             sql.push(" and l.label_name = ")
                 .bind(Param::Text(name.to_owned()));
-            sql.push(&format!(" and l.seq {cmp} "))
-                .bind(Param::Int(bound));
+            sql.push(" and l.seq >= ").bind(Param::Int(low));
+            sql.push(" and l.seq < ").bind(Param::Int(high));
             sql.push(&format!(" order by l.seq {dir}"));
             sql
         }
@@ -162,8 +164,8 @@ async fn list_scope(
                 sql.push(" and s.status = ")
                     .bind(Param::Text(state.to_owned()));
             }
-            sql.push(&format!(" and s.seq {cmp} "))
-                .bind(Param::Int(bound));
+            sql.push(" and s.seq >= ").bind(Param::Int(low));
+            sql.push(" and s.seq < ").bind(Param::Int(high));
             sql.push(&format!(" order by s.seq {dir}"));
             sql
         }

@@ -200,8 +200,19 @@ impl SampleService {
                 .or_else(|| input.data_path.clone())
                 .unwrap_or_default();
             match self.prepare(&ds, i, input, final_annotation) {
-                Ok((write, bytes)) => {
-                    if bytes.is_some() {
+                Ok((mut write, bytes)) => {
+                    if bytes.is_none() {
+                        // A registered file must exist; its size comes from the store.
+                        let path = ObsPath::parse("path", &write.path)?;
+                        match self.blob.size(&path).await? {
+                            Some(size) => write.size = i64::try_from(size).unwrap_or(i64::MAX),
+                            None => {
+                                results
+                                    .push((shown, Err(DomainError::ObsPathNotFound(write.path))));
+                                continue;
+                            }
+                        }
+                    } else {
                         let path = ObsPath::parse("path", &write.path)?;
                         let bucket = path.bucket().to_owned();
                         let exists = match buckets.get(&bucket) {
