@@ -21,6 +21,8 @@ pub struct Server {
     listener: TcpListener,
     state: AppState,
     addr: SocketAddr,
+    /// The store again, for periodic maintenance.
+    maintenance: SqlStore,
 }
 
 impl Server {
@@ -37,6 +39,7 @@ impl Server {
                 tracing::info!(job.count = n, "requeued jobs interrupted by a restart");
             }
         }
+        let maintenance = sql.clone();
         let store: Arc<dyn Store> = Arc::new(sql);
         let blob = Arc::new(LocalBlob::open(config.obs_root())?);
         crate::projects::bootstrap_default(&store, &keys, &config.data_dir).await?;
@@ -49,6 +52,7 @@ impl Server {
             listener,
             state: AppState::new(store, blob, keys, config),
             addr,
+            maintenance,
         })
     }
 
@@ -68,6 +72,10 @@ impl Server {
             let runner = Runner::new(self.state.clone(), i);
             runners.push(tokio::spawn(runner.run(stop_rx.clone())));
         }
+        runners.push(tokio::spawn(maintain(
+            self.maintenance.clone(),
+            stop_rx.clone(),
+        )));
         let app = crate::api::router(self.state.clone());
         axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
@@ -78,5 +86,25 @@ impl Server {
             let _ = r.await;
         }
         Ok(())
+    }
+}
+
+/// How often table statistics are checked.
+const MAINTENANCE_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Keeps the database's planner statistics fresh until `stop` turns true.
+async fn maintain(sql: SqlStore, mut stop: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(MAINTENANCE_EVERY) => {}
+            _ = stop.changed() => return,
+        }
+        match sql.refresh_statistics().await {
+            Ok(tables) if !tables.is_empty() => {
+                tracing::info!(tables = ?tables, "refreshed planner statistics");
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = format!("{e:#}"), "refreshing planner statistics"),
+        }
     }
 }

@@ -7,7 +7,7 @@ use labelhive_domain::dataset::{DataSource, DatasetType, NewDataset};
 use labelhive_domain::obs_path::ObsPath;
 use labelhive_domain::project::Project;
 use labelhive_domain::services::datasets::DatasetService;
-use labelhive_domain::store::{JobOutcome, NewSample, RegisterOutcome, Store};
+use labelhive_domain::store::{JobOutcome, NewSample, ProjectStore, RegisterOutcome, Store};
 use labelhive_domain::time::now_ms;
 use labelhive_store::SqlStore;
 
@@ -156,5 +156,57 @@ async fn jobs_are_leased_renewed_reclaimed_and_finished_once(backend: Backend) {
     assert_eq!(after.status, 1);
     let row = store.job(&project.id, &job_id).await.unwrap().unwrap();
     assert_eq!(row.result, Some(serde_json::json!({"n": 3})));
+    drop(pg);
+}
+
+both_backends!(statistics_are_refreshed_for_tables_that_changed);
+
+/// PostgreSQL without autovacuum never analyzes; the server does it for tables that
+/// changed by more than autovacuum's threshold. SQLite runs `pragma optimize`.
+async fn statistics_are_refreshed_for_tables_that_changed(backend: Backend) {
+    if backend == Backend::Postgres && !postgres_available() {
+        return;
+    }
+    let pg = match backend {
+        Backend::Postgres => Some(PgDb::create().await),
+        Backend::Sqlite => None,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let url = match &pg {
+        Some(p) => p.url.clone(),
+        None => format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display()),
+    };
+    let sql = SqlStore::connect(&url).await.unwrap();
+    for i in 0..200 {
+        let project = Project {
+            id: labelhive_domain::ids::new_hex_id(),
+            name: format!("p{i}"),
+            access_key: labelhive_domain::ids::new_access_key(),
+            create_time: now_ms(),
+        };
+        sql.create_project(&project).await.unwrap();
+    }
+    let mut refreshed = sql.refresh_statistics().await.unwrap();
+    // PostgreSQL backends publish their row counts to the statistics up to ~10 s late.
+    for _ in 0..60 {
+        if backend == Backend::Sqlite || refreshed.contains(&"projects".to_owned()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        refreshed = sql.refresh_statistics().await.unwrap();
+    }
+    match backend {
+        Backend::Postgres => {
+            assert!(refreshed.contains(&"projects".to_owned()), "{refreshed:?}");
+            assert!(
+                !refreshed.contains(&"samples".to_owned()),
+                "unchanged tables are left alone: {refreshed:?}"
+            );
+            let again = sql.refresh_statistics().await.unwrap();
+            assert!(again.is_empty(), "analyzed once: {again:?}");
+        }
+        Backend::Sqlite => assert!(refreshed.is_empty()),
+    }
+    sql.close().await;
     drop(pg);
 }

@@ -17,7 +17,7 @@ use std::time::Duration;
 use anyhow::Context;
 use labelhive_domain::store::{Store, StoreError, StoreResult};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, Executor};
+use sqlx::{AnyPool, Executor, Row};
 
 /// Which database a [`SqlStore`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,6 +121,46 @@ impl SqlStore {
         };
         let tx = self.pool.begin().await.map_err(db)?;
         Ok((gate, tx))
+    }
+
+    /// Refreshes planner statistics of the tables that changed much since they were
+    /// last analyzed; returns their names. PostgreSQL's autovacuum normally does this,
+    /// but a server running without it (as on this project's CI machines) never
+    /// analyzes, and its planner then picks the wrong sample index at a million rows.
+    /// SQLite runs `pragma optimize`, which analyzes where SQLite sees a need.
+    pub async fn refresh_statistics(&self) -> anyhow::Result<Vec<String>> {
+        match self.dialect {
+            Dialect::Sqlite => {
+                self.pool
+                    .execute("pragma optimize")
+                    .await
+                    .context("pragma optimize")?;
+                Ok(Vec::new())
+            }
+            Dialect::Postgres => {
+                // The same threshold autovacuum uses by default: 50 rows + 10%.
+                let stale = sqlx::query(
+                    "select cast(relname as text) as relname from pg_stat_user_tables \
+                     where schemaname = current_schema() \
+                     and n_mod_since_analyze > 50 + 0.1 * n_live_tup order by relname",
+                )
+                .fetch_all(&self.pool)
+                .await
+                .context("reading table statistics")?;
+                let mut done = Vec::new();
+                for row in stale {
+                    let table: String = row.try_get("relname")?;
+                    // The name comes from the catalog; quoting keeps it an identifier.
+                    let quoted = format!("\"{}\"", table.replace('"', "\"\""));
+                    self.pool
+                        .execute(format!("analyze {quoted}").as_str())
+                        .await
+                        .with_context(|| format!("analyzing {table}"))?;
+                    done.push(table);
+                }
+                Ok(done)
+            }
+        }
     }
 
     /// The dialect in use.
