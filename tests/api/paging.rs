@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 
 use crate::both_backends;
 use crate::helpers::{Backend, TestApp};
+use crate::samples::enc;
 
 both_backends!(every_page_of_every_scope_matches_the_model);
 
@@ -93,7 +94,7 @@ async fn check_all(app: &TestApp, id: &str, model: &[Model]) {
         check_scope(app, id, &format!("label_name={name}"), &want).await;
     }
     // The general path (any search condition) must agree with the counted one.
-    let conditions = urlencoding(&json!([{"sample_dir": "/bkt/in/"}]).to_string());
+    let conditions = enc(&json!([{"sample_dir": "/bkt/in/"}]));
     let (first, total) = page_ids(
         app,
         id,
@@ -108,17 +109,6 @@ async fn check_all(app: &TestApp, id: &str, model: &[Model]) {
         .map(|m| m.id.clone())
         .collect();
     assert_eq!(first, want);
-}
-
-fn urlencoding(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 async fn every_page_of_every_scope_matches_the_model(backend: Backend) {

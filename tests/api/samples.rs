@@ -44,7 +44,8 @@ async fn list(app: &TestApp, id: &str, query: &str) -> Value {
     r.body
 }
 
-async fn stats(app: &TestApp, id: &str) -> Value {
+/// The dataset's statistics, expecting 200.
+pub(crate) async fn stats(app: &TestApp, id: &str) -> Value {
     let r = app
         .get(&format!("/datasets/{id}/data-annotations/stats"))
         .await;
@@ -638,7 +639,8 @@ async fn sample_list_parameters_are_checked(backend: Backend) {
     );
 }
 
-fn enc(v: &Value) -> String {
+/// Percent-encodes a JSON value for a query string.
+pub(crate) fn enc(v: &Value) -> String {
     let mut out = String::new();
     for b in v.to_string().bytes() {
         if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {

@@ -4,20 +4,13 @@
 use base64::Engine;
 use labelhive_domain::ids::sample_id_for_path;
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::both_backends;
 use crate::helpers::{Backend, TestApp};
+use crate::samples::stats;
 
 both_backends!(statistics_follow_hard_examples_reasons_and_metadata);
-
-async fn stats(app: &TestApp, id: &str) -> Value {
-    let r = app
-        .get(&format!("/datasets/{id}/data-annotations/stats"))
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    r.body
-}
 
 async fn statistics_follow_hard_examples_reasons_and_metadata(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else {

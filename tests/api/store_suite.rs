@@ -16,9 +16,12 @@ use crate::helpers::{postgres_available, Backend, PgDb};
 
 both_backends!(jobs_are_leased_renewed_reclaimed_and_finished_once);
 
-async fn jobs_are_leased_renewed_reclaimed_and_finished_once(backend: Backend) {
+/// A fresh database for `backend`: its own PostgreSQL database (dropped with the
+/// returned guard) or a SQLite file in the returned directory, and its URL; `None`
+/// when the PostgreSQL half is not configured.
+async fn fresh_database(backend: Backend) -> Option<(Option<PgDb>, tempfile::TempDir, String)> {
     if backend == Backend::Postgres && !postgres_available() {
-        return;
+        return None;
     }
     let pg = match backend {
         Backend::Postgres => Some(PgDb::create().await),
@@ -28,6 +31,13 @@ async fn jobs_are_leased_renewed_reclaimed_and_finished_once(backend: Backend) {
     let url = match &pg {
         Some(p) => p.url.clone(),
         None => format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display()),
+    };
+    Some((pg, dir, url))
+}
+
+async fn jobs_are_leased_renewed_reclaimed_and_finished_once(backend: Backend) {
+    let Some((pg, dir, url)) = fresh_database(backend).await else {
+        return;
     };
     let store: Arc<dyn Store> = Arc::new(SqlStore::connect(&url).await.unwrap());
     std::fs::create_dir_all(dir.path().join("obs/bkt/in")).unwrap();
@@ -164,17 +174,8 @@ both_backends!(statistics_are_refreshed_for_tables_that_changed);
 /// PostgreSQL without autovacuum never analyzes; the server does it for tables that
 /// changed by more than autovacuum's threshold. SQLite runs `pragma optimize`.
 async fn statistics_are_refreshed_for_tables_that_changed(backend: Backend) {
-    if backend == Backend::Postgres && !postgres_available() {
+    let Some((pg, _dir, url)) = fresh_database(backend).await else {
         return;
-    }
-    let pg = match backend {
-        Backend::Postgres => Some(PgDb::create().await),
-        Backend::Sqlite => None,
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let url = match &pg {
-        Some(p) => p.url.clone(),
-        None => format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display()),
     };
     let sql = SqlStore::connect(&url).await.unwrap();
     for i in 0..200 {
