@@ -9,8 +9,11 @@ use labelhive_domain::sample::state;
 use labelhive_domain::store::StoreResult;
 use sqlx::{Any, Transaction};
 
+use crate::datasets::record_metric;
 use crate::db;
+use crate::samples::push_in;
 use crate::sql::{Param, Sql};
+use labelhive_domain::time::now_ms;
 
 /// Sequence numbers per paging bucket (see migration 0003).
 pub(crate) const BUCKET: i64 = 1024;
@@ -170,21 +173,28 @@ impl Counters {
 
     /// Writes every delta.
     pub async fn flush(self, tx: &mut Transaction<'_, Any>, dataset_id: &str) -> StoreResult<()> {
-        for (name, (instances, samples)) in &self.labels {
-            if *instances == 0 && *samples == 0 {
-                continue;
+        // All label counters in one statement: a relabel usually moves two labels.
+        let labels: Vec<_> = self
+            .labels
+            .iter()
+            .filter(|(_, (i, n))| *i != 0 || *n != 0)
+            .collect();
+        for chunk in labels.chunks(ROWS_PER_STATEMENT) {
+            let mut sql = Sql::new("update labels set instance_count = instance_count + case name");
+            for (name, (instances, _)) in chunk {
+                sql.push(" when ").bind(Param::Text((*name).clone()));
+                sql.push(" then ").bind(Param::Int(*instances));
             }
-            sqlx::query(
-                "update labels set instance_count = instance_count + $1, sample_count = sample_count + $2 \
-                 where dataset_id = $3 and name = $4",
-            )
-            .bind(instances)
-            .bind(samples)
-            .bind(dataset_id)
-            .bind(name)
-            .execute(&mut **tx)
-            .await
-            .map_err(db)?;
+            sql.push(" else 0 end, sample_count = sample_count + case name");
+            for (name, (_, samples)) in chunk {
+                sql.push(" when ").bind(Param::Text((*name).clone()));
+                sql.push(" then ").bind(Param::Int(*samples));
+            }
+            sql.push(" else 0 end where dataset_id = ")
+                .bind(Param::Text(dataset_id.to_owned()));
+            let names: Vec<&str> = chunk.iter().map(|(n, _)| n.as_str()).collect();
+            push_in(&mut sql, " and name", &names);
+            sql.query_for(tx).execute(&mut **tx).await.map_err(db)?;
         }
         let states: Vec<_> = self.states.iter().filter(|(_, n)| **n != 0).collect();
         for chunk in states.chunks(ROWS_PER_STATEMENT) {
@@ -237,6 +247,10 @@ impl Counters {
             .execute(&mut **tx)
             .await
             .map_err(db)?;
+        }
+        // The metrics series has a point per minute in which these counts changed.
+        if self.total != 0 || self.annotated != 0 {
+            record_metric(tx, dataset_id, now_ms()).await?;
         }
         Ok(())
     }

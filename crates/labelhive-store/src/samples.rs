@@ -17,7 +17,7 @@ use sqlx::{Any, Row, Transaction};
 use crate::counters::{counter_keys, tally, Counters, Side, Tally};
 use crate::rows::to_json;
 use crate::sql::{Param, Sql};
-use crate::{datasets::record_metric, db, listing, SqlStore};
+use crate::{db, listing, SqlStore};
 
 /// Rows per multi-row statement: at most 15 parameters each keeps far below both
 /// engines' parameter limits.
@@ -114,7 +114,6 @@ impl SampleStore for SqlStore {
         }
         counters.next_seq(next);
         counters.flush(&mut tx, dataset_id).await?;
-        record_metric(&mut tx, dataset_id, now).await?;
         tx.commit().await.map_err(db)?;
         Ok(RegisterOutcome::Registered(inserted))
     }
@@ -132,7 +131,16 @@ impl SampleStore for SqlStore {
         };
         let ids: Vec<&str> = samples.iter().map(|s| s.id.as_str()).collect();
         let mut current = existing(&mut tx, dataset_id, &ids).await?;
-        let had: HashSet<String> = current.keys().cloned().collect();
+        // Index rows exist only for samples that had labels or metadata before.
+        let holding = |f: &dyn Fn(&Existing) -> bool| -> HashSet<String> {
+            current
+                .iter()
+                .filter(|(_, e)| f(e))
+                .map(|(id, _)| id.clone())
+                .collect()
+        };
+        let had_labels = holding(&|e| !e.tally.is_empty());
+        let had_metadata = holding(&|e| e.keys.iter().any(|k| k.starts_with("meta:")));
         let mut counters = Counters::default();
         // The last write of an id wins; counters follow every write in order.
         let mut last: HashMap<&str, usize> = HashMap::new();
@@ -184,18 +192,22 @@ impl SampleStore for SqlStore {
                 .ok_or_else(|| StoreError::other("a written sample lost its row"))?;
             finals.push((s, cur));
         }
-        let replaced: Vec<&str> = finals
-            .iter()
-            .map(|(s, _)| s.id.as_str())
-            .filter(|id| had.contains(*id))
-            .collect();
-        delete_index_rows(&mut tx, dataset_id, &replaced).await?;
+        for (table, had) in [
+            ("sample_labels", &had_labels),
+            ("sample_metadata", &had_metadata),
+        ] {
+            let ids: Vec<&str> = finals
+                .iter()
+                .map(|(s, _)| s.id.as_str())
+                .filter(|id| had.contains(*id))
+                .collect();
+            delete_index_rows(&mut tx, table, dataset_id, &ids).await?;
+        }
         upsert_rows(&mut tx, dataset_id, &finals, now).await?;
         insert_label_rows(&mut tx, dataset_id, &finals).await?;
         insert_metadata_rows(&mut tx, dataset_id, &finals).await?;
         counters.next_seq(next);
         counters.flush(&mut tx, dataset_id).await?;
-        record_metric(&mut tx, dataset_id, now).await?;
         tx.commit().await.map_err(db)?;
         Ok(written)
     }
@@ -234,7 +246,6 @@ impl SampleStore for SqlStore {
             sql.query_for(&tx).execute(&mut *tx).await.map_err(db)?;
         }
         counters.flush(&mut tx, dataset_id).await?;
-        record_metric(&mut tx, dataset_id, now).await?;
         tx.commit().await.map_err(db)?;
         Ok(out)
     }
@@ -342,19 +353,18 @@ pub(crate) async fn existing(
     Ok(out)
 }
 
-/// Removes the label and metadata index rows of samples about to be rewritten.
+/// Removes the index rows in `table` (label or metadata) of samples about to be rewritten.
 async fn delete_index_rows(
     tx: &mut Transaction<'_, Any>,
+    table: &str,
     dataset_id: &str,
     ids: &[&str],
 ) -> StoreResult<()> {
-    for table in ["sample_labels", "sample_metadata"] {
-        for chunk in ids.chunks(ROWS_PER_STATEMENT * 2) {
-            let mut sql = Sql::new(&format!("delete from {table} where dataset_id = "));
-            sql.bind(Param::Text(dataset_id.to_owned()));
-            push_in(&mut sql, " and sample_id", chunk);
-            sql.query_for(tx).execute(&mut **tx).await.map_err(db)?;
-        }
+    for chunk in ids.chunks(ROWS_PER_STATEMENT * 2) {
+        let mut sql = Sql::new(&format!("delete from {table} where dataset_id = "));
+        sql.bind(Param::Text(dataset_id.to_owned()));
+        push_in(&mut sql, " and sample_id", chunk);
+        sql.query_for(tx).execute(&mut **tx).await.map_err(db)?;
     }
     Ok(())
 }
