@@ -195,7 +195,7 @@ pub enum RegisterOutcome {
 }
 
 /// How [`SampleStore::write_samples`] treats existing samples.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum WriteMode {
     /// Insert new samples; existing ones get the new labels and metadata.
     Upsert,

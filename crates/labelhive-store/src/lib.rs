@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod combine;
 mod counters;
 mod datasets;
 mod filters;
@@ -36,6 +37,8 @@ pub struct SqlStore {
     /// SQLite has one writer at a time; queueing writers here is far cheaper than
     /// letting them poll the file lock through the busy handler.
     write_gate: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// Group commit of sample writes (see `combine.rs`).
+    combiner: std::sync::Arc<combine::Combiner>,
 }
 
 impl SqlStore {
@@ -104,6 +107,7 @@ impl SqlStore {
             pool,
             dialect,
             write_gate: std::sync::Arc::default(),
+            combiner: std::sync::Arc::default(),
         })
     }
 

@@ -14,6 +14,7 @@ use labelhive_domain::store::{
 use labelhive_domain::time::now_ms;
 use sqlx::{Any, Row, Transaction};
 
+use crate::combine::combined;
 use crate::counters::{counter_keys, tally, Counters, Side, Tally};
 use crate::rows::to_json;
 use crate::sql::{Param, Sql};
@@ -124,6 +125,99 @@ impl SampleStore for SqlStore {
         samples: &[SampleWrite],
         mode: WriteMode,
     ) -> StoreResult<Vec<bool>> {
+        let store = self.clone();
+        combined(
+            self.combiner.clone(),
+            dataset_id,
+            samples,
+            mode,
+            move |dataset_id, all, mode| async move {
+                store.write_now(&dataset_id, &all, mode).await
+            },
+        )
+        .await
+    }
+
+    async fn delete_samples(
+        &self,
+        dataset_id: &str,
+        ids: &[String],
+    ) -> StoreResult<Vec<Option<String>>> {
+        let now = now_ms();
+        let (_gate, mut tx) = self.begin_write().await?;
+        if lock_dataset(&mut tx, dataset_id, now).await?.is_none() {
+            return Ok(vec![None; ids.len()]);
+        }
+        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let mut found = existing(&mut tx, dataset_id, &refs).await?;
+        let mut counters = Counters::default();
+        let mut out = Vec::with_capacity(ids.len());
+        let mut gone = Vec::new();
+        for id in ids {
+            // A repeated id is deleted once; its second mention finds nothing.
+            match found.remove(id) {
+                Some(old) => {
+                    counters.change(old.seq, Some(old.side()), None);
+                    gone.push(id.as_str());
+                    out.push(Some(old.path));
+                }
+                None => out.push(None),
+            }
+        }
+        counters.deleted(i64::try_from(gone.len()).unwrap_or(i64::MAX));
+        for chunk in gone.chunks(ROWS_PER_STATEMENT) {
+            let mut sql = Sql::new("delete from samples where dataset_id = ");
+            sql.bind(Param::Text(dataset_id.to_owned()));
+            push_in(&mut sql, " and id", chunk);
+            sql.query_for(&tx).execute(&mut *tx).await.map_err(db)?;
+        }
+        counters.flush(&mut tx, dataset_id).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(out)
+    }
+
+    async fn sample(&self, dataset_id: &str, sample_id: &str) -> StoreResult<Option<Sample>> {
+        listing::sample(&self.pool, dataset_id, sample_id).await
+    }
+
+    async fn samples_by_id(&self, dataset_id: &str, ids: &[String]) -> StoreResult<Vec<Sample>> {
+        listing::samples_by_id(&self.pool, dataset_id, ids).await
+    }
+
+    async fn list_samples(
+        &self,
+        dataset_id: &str,
+        q: &SampleFilter,
+        page: SamplePage,
+    ) -> StoreResult<(Vec<Sample>, i64)> {
+        listing::list(&self.pool, dataset_id, q, page).await
+    }
+
+    async fn sample_counters(&self, dataset_id: &str) -> StoreResult<Vec<(String, i64)>> {
+        listing::sample_counters(&self.pool, dataset_id).await
+    }
+
+    async fn metadata_values(
+        &self,
+        dataset_id: &str,
+        per_key: i64,
+    ) -> StoreResult<Vec<(String, Vec<String>)>> {
+        listing::metadata_values(&self.pool, dataset_id, per_key).await
+    }
+
+    async fn label_counts(&self, dataset_id: &str) -> StoreResult<Vec<LabelCount>> {
+        listing::label_counts(&self.pool, dataset_id).await
+    }
+}
+
+impl SqlStore {
+    /// Writes samples in one transaction: the combined batch of `write_samples`.
+    async fn write_now(
+        &self,
+        dataset_id: &str,
+        samples: &[SampleWrite],
+        mode: WriteMode,
+    ) -> StoreResult<Vec<bool>> {
         let now = now_ms();
         let (_gate, mut tx) = self.begin_write().await?;
         let Some(mut next) = lock_dataset(&mut tx, dataset_id, now).await? else {
@@ -210,77 +304,6 @@ impl SampleStore for SqlStore {
         counters.flush(&mut tx, dataset_id).await?;
         tx.commit().await.map_err(db)?;
         Ok(written)
-    }
-
-    async fn delete_samples(
-        &self,
-        dataset_id: &str,
-        ids: &[String],
-    ) -> StoreResult<Vec<Option<String>>> {
-        let now = now_ms();
-        let (_gate, mut tx) = self.begin_write().await?;
-        if lock_dataset(&mut tx, dataset_id, now).await?.is_none() {
-            return Ok(vec![None; ids.len()]);
-        }
-        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
-        let mut found = existing(&mut tx, dataset_id, &refs).await?;
-        let mut counters = Counters::default();
-        let mut out = Vec::with_capacity(ids.len());
-        let mut gone = Vec::new();
-        for id in ids {
-            // A repeated id is deleted once; its second mention finds nothing.
-            match found.remove(id) {
-                Some(old) => {
-                    counters.change(old.seq, Some(old.side()), None);
-                    gone.push(id.as_str());
-                    out.push(Some(old.path));
-                }
-                None => out.push(None),
-            }
-        }
-        counters.deleted(i64::try_from(gone.len()).unwrap_or(i64::MAX));
-        for chunk in gone.chunks(ROWS_PER_STATEMENT) {
-            let mut sql = Sql::new("delete from samples where dataset_id = ");
-            sql.bind(Param::Text(dataset_id.to_owned()));
-            push_in(&mut sql, " and id", chunk);
-            sql.query_for(&tx).execute(&mut *tx).await.map_err(db)?;
-        }
-        counters.flush(&mut tx, dataset_id).await?;
-        tx.commit().await.map_err(db)?;
-        Ok(out)
-    }
-
-    async fn sample(&self, dataset_id: &str, sample_id: &str) -> StoreResult<Option<Sample>> {
-        listing::sample(&self.pool, dataset_id, sample_id).await
-    }
-
-    async fn samples_by_id(&self, dataset_id: &str, ids: &[String]) -> StoreResult<Vec<Sample>> {
-        listing::samples_by_id(&self.pool, dataset_id, ids).await
-    }
-
-    async fn list_samples(
-        &self,
-        dataset_id: &str,
-        q: &SampleFilter,
-        page: SamplePage,
-    ) -> StoreResult<(Vec<Sample>, i64)> {
-        listing::list(&self.pool, dataset_id, q, page).await
-    }
-
-    async fn sample_counters(&self, dataset_id: &str) -> StoreResult<Vec<(String, i64)>> {
-        listing::sample_counters(&self.pool, dataset_id).await
-    }
-
-    async fn metadata_values(
-        &self,
-        dataset_id: &str,
-        per_key: i64,
-    ) -> StoreResult<Vec<(String, Vec<String>)>> {
-        listing::metadata_values(&self.pool, dataset_id, per_key).await
-    }
-
-    async fn label_counts(&self, dataset_id: &str) -> StoreResult<Vec<LabelCount>> {
-        listing::label_counts(&self.pool, dataset_id).await
     }
 }
 

@@ -1,0 +1,204 @@
+//! Group commit: sample writes to one dataset that arrive while another is being
+//! written are combined into the next transaction. Writers of one dataset are
+//! serialised anyway (its row lock), so combining turns N waiting transactions into
+//! one, and N commits (each an fsync) into one, without changing any result: the
+//! writes apply in arrival order, exactly as they would one after another.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use labelhive_domain::sample::SampleWrite;
+use labelhive_domain::store::{StoreError, StoreResult, WriteMode};
+use tokio::sync::oneshot;
+
+/// One caller's writes, waiting for the transaction that will carry them.
+struct Pending {
+    samples: Vec<SampleWrite>,
+    reply: oneshot::Sender<Result<Vec<bool>, String>>,
+}
+
+type Key = (String, WriteMode);
+
+/// The queues of waiting writes and the per-dataset leader locks.
+#[derive(Default)]
+pub(crate) struct Combiner {
+    queues: Mutex<HashMap<Key, Vec<Pending>>>,
+    leaders: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl std::fmt::Debug for Combiner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Combiner")
+    }
+}
+
+impl Combiner {
+    /// Queues `samples`; returns true when the caller is the first in the queue and so
+    /// must lead (see [`Combiner::take`]).
+    fn enqueue(
+        &self,
+        key: &Key,
+        samples: Vec<SampleWrite>,
+    ) -> (bool, oneshot::Receiver<Result<Vec<bool>, String>>) {
+        let (reply, answer) = oneshot::channel();
+        let mut queues = self.queues.lock().unwrap_or_else(|p| p.into_inner());
+        let queue = queues.entry(key.clone()).or_default();
+        queue.push(Pending { samples, reply });
+        (queue.len() == 1, answer)
+    }
+
+    /// Everything queued under `key`; later arrivals start a new queue and a new leader.
+    fn take(&self, key: &Key) -> Vec<Pending> {
+        let mut queues = self.queues.lock().unwrap_or_else(|p| p.into_inner());
+        queues.remove(key).unwrap_or_default()
+    }
+
+    /// The lock a dataset's leaders take in turn, so that a queue fills while the
+    /// previous transaction runs.
+    fn leader_lock(&self, dataset_id: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut leaders = self.leaders.lock().unwrap_or_else(|p| p.into_inner());
+        leaders.entry(dataset_id.to_owned()).or_default().clone()
+    }
+}
+
+/// Writes `samples` to `dataset_id` through `write`, combined with whatever other
+/// writes to that dataset queue up meanwhile. The leader's work runs in its own task,
+/// so a caller that goes away (a closed connection) cannot strand the others.
+pub(crate) async fn combined<W, F>(
+    combiner: Arc<Combiner>,
+    dataset_id: &str,
+    samples: &[SampleWrite],
+    mode: WriteMode,
+    write: W,
+) -> StoreResult<Vec<bool>>
+where
+    W: FnOnce(String, Vec<SampleWrite>, WriteMode) -> F + Send + 'static,
+    F: std::future::Future<Output = StoreResult<Vec<bool>>> + Send,
+{
+    let key = (dataset_id.to_owned(), mode);
+    let (leads, answer) = combiner.enqueue(&key, samples.to_vec());
+    if leads {
+        let task = tokio::spawn(async move {
+            let lock = combiner.leader_lock(&key.0);
+            let _turn = lock.lock().await;
+            let batch = combiner.take(&key);
+            let sizes: Vec<usize> = batch.iter().map(|p| p.samples.len()).collect();
+            let (all, replies): (Vec<Vec<SampleWrite>>, Vec<_>) =
+                batch.into_iter().map(|p| (p.samples, p.reply)).unzip();
+            let result = write(key.0, all.into_iter().flatten().collect(), key.1).await;
+            let mut offset = 0;
+            for (size, reply) in sizes.into_iter().zip(replies) {
+                let part = match &result {
+                    Ok(written) => Ok(written
+                        .get(offset..offset + size)
+                        .map(<[bool]>::to_vec)
+                        .unwrap_or_default()),
+                    Err(e) => Err(describe(e)),
+                };
+                offset += size;
+                // A caller that went away no longer needs its answer.
+                let _ = reply.send(part);
+            }
+        });
+        if let Err(e) = task.await {
+            return Err(StoreError::other(format!("the combined write failed: {e}")));
+        }
+    }
+    match answer.await {
+        Ok(Ok(written)) => Ok(written),
+        Ok(Err(msg)) => Err(StoreError::other(msg)),
+        Err(_) => Err(StoreError::other("the combined write was abandoned")),
+    }
+}
+
+/// An error with its causes, for every caller of a failed combined write.
+fn describe(err: &StoreError) -> String {
+    let mut text = err.to_string();
+    let mut source = std::error::Error::source(err);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(id: &str) -> SampleWrite {
+        SampleWrite {
+            id: id.to_owned(),
+            path: format!("/b/{id}"),
+            name: id.to_owned(),
+            size: 0,
+            sample_type: 0,
+            labels: Vec::new(),
+            metadata: Default::default(),
+            status: "__NONE__",
+            hard: false,
+            score: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn writes_queued_behind_a_running_one_share_the_next_transaction() {
+        let combiner = Arc::new(Combiner::default());
+        let calls = Arc::new(Mutex::new(Vec::<Vec<String>>::new()));
+        // Hold the dataset's leader lock so that three writers queue up behind it.
+        let lock = combiner.leader_lock("d");
+        let held = lock.lock().await;
+        let mut tasks = Vec::new();
+        for i in 0..3 {
+            let (combiner, calls) = (combiner.clone(), calls.clone());
+            tasks.push(tokio::spawn(async move {
+                let samples = [write(&format!("s{i}")), write(&format!("t{i}"))];
+                combined(
+                    combiner,
+                    "d",
+                    &samples,
+                    WriteMode::Upsert,
+                    move |_, all, _| async move {
+                        let ids: Vec<String> = all.iter().map(|s| s.id.clone()).collect();
+                        let written = ids.iter().map(|id| id.starts_with('s')).collect();
+                        calls.lock().unwrap().push(ids);
+                        Ok(written)
+                    },
+                )
+                .await
+            }));
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        drop(held);
+        for t in tasks {
+            assert_eq!(
+                t.await.unwrap().unwrap(),
+                [true, false],
+                "each gets its own part"
+            );
+        }
+        let calls = calls.lock().unwrap();
+        assert_eq!(calls.len(), 1, "one transaction for the three writers");
+        assert_eq!(
+            calls[0],
+            ["s0", "t0", "s1", "t1", "s2", "t2"],
+            "in arrival order"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_transaction_fails_every_writer_in_it() {
+        let combiner = Arc::new(Combiner::default());
+        let err = combined(
+            combiner,
+            "d",
+            &[write("a")],
+            WriteMode::Upsert,
+            |_, _, _| async { Err(StoreError::other("disk full")) },
+        )
+        .await
+        .unwrap_err();
+        assert!(describe(&err).contains("disk full"), "{err:?}");
+    }
+}
