@@ -137,6 +137,17 @@ async fn list_labels(
     ))
 }
 
+/// The labels of a create or modify request, typed for the dataset they are for.
+async fn request_labels(
+    state: &AppState,
+    caller: &Caller,
+    dataset_id: &str,
+    req: LabelsRequest,
+) -> ApiResult<Vec<Label>> {
+    let ds = state.labels.dataset(&caller.project_id, dataset_id).await?;
+    Ok(into_labels("labels", ds.kind(), Some(req.labels))?)
+}
+
 /// Creating a Dataset Label — spec/api/creating_a_dataset_label.md
 async fn create_labels(
     State(state): State<AppState>,
@@ -144,11 +155,7 @@ async fn create_labels(
     DatasetPath(dataset_id): DatasetPath,
     ApiJson(req): ApiJson<LabelsRequest>,
 ) -> ApiResult<Json<BatchResponse>> {
-    let ds = state
-        .labels
-        .dataset(&caller.project_id, &dataset_id)
-        .await?;
-    let labels = into_labels("labels", ds.kind(), Some(req.labels))?;
+    let labels = request_labels(&state, &caller, &dataset_id, req).await?;
     let results = state
         .labels
         .create(&caller.project_id, &dataset_id, labels)
@@ -163,11 +170,7 @@ async fn update_labels(
     DatasetPath(dataset_id): DatasetPath,
     ApiJson(req): ApiJson<LabelsRequest>,
 ) -> ApiResult<Json<BatchResponse>> {
-    let ds = state
-        .labels
-        .dataset(&caller.project_id, &dataset_id)
-        .await?;
-    let labels = into_labels("labels", ds.kind(), Some(req.labels))?;
+    let labels = request_labels(&state, &caller, &dataset_id, req).await?;
     let results = state
         .labels
         .update(&caller.project_id, &dataset_id, labels)

@@ -2,10 +2,7 @@
 
 use serde_json::Value;
 
-use crate::annotation::{SampleLabel, SampleMetadata};
-
-/// `@modelarts:hard_reasons`, on sample metadata (a list) and on labels ("3-20-21").
-const HARD_REASONS: &str = "@modelarts:hard_reasons";
+use crate::annotation::{SampleLabel, SampleMetadata, HARD_REASONS};
 
 /// The documented hard example reasons, by id.
 pub const REASONS: [&str; 31] = [

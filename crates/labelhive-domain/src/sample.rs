@@ -81,6 +81,31 @@ impl SampleWrite {
     }
 }
 
+/// Per-dataset sample counters besides the per-state ones (`__ALL__`, ...): how the
+/// store spells their keys, written by [`counter::keys`] and read back by the statistics.
+pub mod counter {
+    use crate::annotation::{SampleLabel, SampleMetadata};
+
+    /// Hard examples.
+    pub const HARD: &str = "hard";
+    /// Prefix of the mentions of one hard reason id.
+    pub const HARD_REASON: &str = "hard_reason:";
+    /// Prefix of the samples carrying one metadata key.
+    pub const METADATA: &str = "meta:";
+
+    /// The counters a sample adds one to besides its state.
+    pub fn keys(hard: bool, labels: &[SampleLabel], metadata: &SampleMetadata) -> Vec<String> {
+        let mut keys = Vec::new();
+        if hard {
+            keys.push(HARD.to_owned());
+        }
+        let reasons = crate::hard::reasons(labels, metadata);
+        keys.extend(reasons.into_iter().map(|id| format!("{HARD_REASON}{id}")));
+        keys.extend(metadata.0.keys().map(|k| format!("{METADATA}{k}")));
+        keys
+    }
+}
+
 /// Sort order and page of a sample listing.
 #[derive(Debug, Clone, Copy)]
 pub struct SamplePage {

@@ -59,6 +59,16 @@ impl Combiner {
         let mut leaders = self.leaders.lock().unwrap_or_else(|p| p.into_inner());
         leaders.entry(dataset_id.to_owned()).or_default().clone()
     }
+
+    /// Drops a dataset's leader lock when nobody else holds or waits for it, so the map
+    /// does not keep one entry per dataset ever written.
+    fn forget_if_idle(&self, dataset_id: &str, lock: Arc<tokio::sync::Mutex<()>>) {
+        let mut leaders = self.leaders.lock().unwrap_or_else(|p| p.into_inner());
+        // Ours and the map's: no other leader has it, and none can take it meanwhile.
+        if Arc::strong_count(&lock) == 2 {
+            leaders.remove(dataset_id);
+        }
+    }
 }
 
 /// Writes `samples` to `dataset_id` through `write`, combined with whatever other
@@ -80,12 +90,12 @@ where
     if leads {
         let task = tokio::spawn(async move {
             let lock = combiner.leader_lock(&key.0);
-            let _turn = lock.lock().await;
+            let turn = lock.lock().await;
             let batch = combiner.take(&key);
             let sizes: Vec<usize> = batch.iter().map(|p| p.samples.len()).collect();
             let (all, replies): (Vec<Vec<SampleWrite>>, Vec<_>) =
                 batch.into_iter().map(|p| (p.samples, p.reply)).unzip();
-            let result = write(key.0, all.into_iter().flatten().collect(), key.1).await;
+            let result = write(key.0.clone(), all.into_iter().flatten().collect(), key.1).await;
             let mut offset = 0;
             for (size, reply) in sizes.into_iter().zip(replies) {
                 let part = match &result {
@@ -99,6 +109,8 @@ where
                 // A caller that went away no longer needs its answer.
                 let _ = reply.send(part);
             }
+            drop(turn);
+            combiner.forget_if_idle(&key.0, lock);
         });
         if let Err(e) = task.await {
             return Err(StoreError::other(format!("the combined write failed: {e}")));
@@ -171,6 +183,7 @@ mod tests {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
         drop(held);
+        drop(lock);
         for t in tasks {
             assert_eq!(
                 t.await.unwrap().unwrap(),
@@ -180,6 +193,10 @@ mod tests {
         }
         let calls = calls.lock().unwrap();
         assert_eq!(calls.len(), 1, "one transaction for the three writers");
+        assert!(
+            combiner.leaders.lock().unwrap().is_empty(),
+            "idle locks are dropped"
+        );
         assert_eq!(
             calls[0],
             ["s0", "t0", "s1", "t1", "s2", "t2"],

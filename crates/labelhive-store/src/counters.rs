@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use labelhive_domain::annotation::{SampleLabel, SampleMetadata};
+use labelhive_domain::annotation::SampleLabel;
 use labelhive_domain::sample::state;
 use labelhive_domain::store::StoreResult;
 use sqlx::{Any, Transaction};
@@ -55,7 +55,7 @@ pub(crate) struct Side<'a> {
     pub tally: &'a Tally,
     /// Its `sample_status`.
     pub status: &'a str,
-    /// Further per-dataset counters it adds one to each (see [`counter_keys`]).
+    /// Further per-dataset counters it adds one to each (`sample::counter::keys`).
     pub keys: &'a [String],
 }
 
@@ -68,29 +68,6 @@ impl<'a> Side<'a> {
             keys: &[],
         }
     }
-}
-
-/// The counter key of hard examples (beside the `__STATE__` keys).
-pub(crate) const HARD_KEY: &str = "hard";
-
-/// The counters a sample adds one to besides its state: `hard` for a hard example,
-/// `hard_reason:<id>` per reason mention, `meta:<key>` per metadata key.
-pub(crate) fn counter_keys(
-    hard: bool,
-    labels: &[SampleLabel],
-    metadata: &SampleMetadata,
-) -> Vec<String> {
-    let mut keys = Vec::new();
-    if hard {
-        keys.push(HARD_KEY.to_owned());
-    }
-    keys.extend(
-        labelhive_domain::hard::reasons(labels, metadata)
-            .into_iter()
-            .map(|id| format!("hard_reason:{id}")),
-    );
-    keys.extend(metadata.0.keys().map(|k| format!("meta:{k}")));
-    keys
 }
 
 /// Counter deltas of one transaction.
@@ -259,6 +236,8 @@ impl Counters {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use labelhive_domain::annotation::SampleMetadata;
+    use labelhive_domain::sample::counter;
 
     fn named(names: &[&str]) -> Vec<SampleLabel> {
         names
@@ -279,7 +258,7 @@ mod tests {
             serde_json::json!({"@modelarts:hard_reasons": [3, 3, 20], "camera": "a"}),
         )
         .unwrap();
-        let keys = counter_keys(true, &[], &metadata);
+        let keys = counter::keys(true, &[], &metadata);
         let hard_dog = Side {
             keys: &keys,
             ..Side::plain(&dog, state::LABELED)
@@ -292,7 +271,7 @@ mod tests {
         );
         assert_eq!(c.labels["cat"], (0, 0));
         assert_eq!(c.labels["dog"], (1, 1));
-        assert_eq!(c.states[HARD_KEY], 1);
+        assert_eq!(c.states[counter::HARD], 1);
         assert_eq!(c.states["hard_reason:3"], 2);
         assert_eq!(c.states["meta:camera"], 1);
         assert_eq!(c.pages[&(label_scope("dog"), 2)], 1);
@@ -304,6 +283,6 @@ mod tests {
         assert_eq!(c.pages[&(String::new(), 2)], 0);
         assert_eq!((c.total, c.annotated), (0, 0));
         assert_eq!(c.states[state::LABELED], 0);
-        assert_eq!((c.states[HARD_KEY], c.states["hard_reason:3"]), (0, 0));
+        assert_eq!((c.states[counter::HARD], c.states["hard_reason:3"]), (0, 0));
     }
 }

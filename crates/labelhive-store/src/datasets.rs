@@ -316,9 +316,6 @@ impl DatasetStore for SqlStore {
         } else {
             write_labels(&mut tx, dataset_id, &before.labels, &ds.labels, &changes).await?
         };
-        if !deleted.is_empty() || !changes.renames.is_empty() {
-            record_metric(&mut tx, dataset_id, now).await?;
-        }
         tx.commit().await.map_err(db)?;
         Ok(Some((ds, deleted)))
     }

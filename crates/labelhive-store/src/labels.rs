@@ -3,9 +3,10 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use crate::counters::{counter_keys, label_scope, tally, Counters, Side};
+use crate::counters::{label_scope, tally, Counters, Side};
 use crate::samples::push_in;
 use labelhive_domain::annotation::{is_hard, SampleMetadata};
+use labelhive_domain::sample::counter;
 
 use labelhive_domain::annotation::SampleLabel;
 use labelhive_domain::label::Label;
@@ -147,22 +148,28 @@ fn parse_labels(text: &str) -> StoreResult<Vec<SampleLabel>> {
     serde_json::from_str(text).map_err(labelhive_domain::store::StoreError::other)
 }
 
+/// Stores a sample's rewritten labels with the state and hard flag they give it.
 async fn save_sample_labels(
     tx: &mut Transaction<'_, Any>,
     dataset_id: &str,
     id: &str,
     labels: &[SampleLabel],
     status: &str,
+    hard: bool,
 ) -> StoreResult<()> {
-    sqlx::query("update samples set labels = $1, status = $2, update_time = $3 where dataset_id = $4 and id = $5")
-        .bind(to_json(&labels)?)
-        .bind(status)
-        .bind(labelhive_domain::time::now_ms())
-        .bind(dataset_id)
-        .bind(id)
-        .execute(&mut **tx)
-        .await
-        .map_err(db)?;
+    sqlx::query(
+        "update samples set labels = $1, status = $2, hard = $3, update_time = $4 \
+         where dataset_id = $5 and id = $6",
+    )
+    .bind(to_json(&labels)?)
+    .bind(status)
+    .bind(i64::from(hard))
+    .bind(labelhive_domain::time::now_ms())
+    .bind(dataset_id)
+    .bind(id)
+    .execute(&mut **tx)
+    .await
+    .map_err(db)?;
     Ok(())
 }
 
@@ -185,7 +192,7 @@ async fn rename_in_samples(
                 l.name = Some(new.to_owned());
             }
         }
-        save_sample_labels(tx, dataset_id, &c.id, &c.labels, &c.status).await?;
+        save_sample_labels(tx, dataset_id, &c.id, &c.labels, &c.status, c.hard).await?;
     }
     // Counters, index rows and page buckets move with the name.
     sqlx::query(
@@ -217,7 +224,7 @@ async fn remove_from_samples(
     let mut counters = Counters::default();
     for c in samples_with(tx, dataset_id, names).await? {
         let old_tally = tally(&c.labels);
-        let old_keys = counter_keys(c.hard, &c.labels, &c.metadata);
+        let old_keys = counter::keys(c.hard, &c.labels, &c.metadata);
         let old = Side {
             tally: &old_tally,
             status: &c.status,
@@ -245,21 +252,14 @@ async fn remove_from_samples(
         let new_status = state_for(&new, final_annotation);
         let new_tally = tally(&new);
         let hard = is_hard(&new, Some(&c.metadata));
-        let new_keys = counter_keys(hard, &new, &c.metadata);
+        let new_keys = counter::keys(hard, &new, &c.metadata);
         let side = Side {
             tally: &new_tally,
             status: new_status,
             keys: &new_keys,
         };
         counters.change(c.seq, Some(old), Some(side));
-        save_sample_labels(tx, dataset_id, &c.id, &new, new_status).await?;
-        sqlx::query("update samples set hard = $1 where dataset_id = $2 and id = $3")
-            .bind(i64::from(hard))
-            .bind(dataset_id)
-            .bind(&c.id)
-            .execute(&mut **tx)
-            .await
-            .map_err(db)?;
+        save_sample_labels(tx, dataset_id, &c.id, &new, new_status, hard).await?;
     }
     let mut sql = Sql::new("delete from sample_labels where dataset_id = ");
     sql.bind(Param::Text(dataset_id.to_owned()));

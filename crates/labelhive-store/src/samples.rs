@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use labelhive_domain::annotation::{SampleLabel, SampleMetadata};
+use labelhive_domain::sample::counter;
 use labelhive_domain::sample::{state, LabelCount, Sample, SamplePage, SampleWrite};
 use labelhive_domain::search::SampleFilter;
 use labelhive_domain::store::{
@@ -15,7 +16,7 @@ use labelhive_domain::time::now_ms;
 use sqlx::{Any, Row, Transaction};
 
 use crate::combine::combined;
-use crate::counters::{counter_keys, tally, Counters, Side, Tally};
+use crate::counters::{tally, Counters, Side, Tally};
 use crate::rows::to_json;
 use crate::sql::{Param, Sql};
 use crate::{db, listing, SqlStore};
@@ -234,14 +235,14 @@ impl SqlStore {
                 .collect()
         };
         let had_labels = holding(&|e| !e.tally.is_empty());
-        let had_metadata = holding(&|e| e.keys.iter().any(|k| k.starts_with("meta:")));
+        let had_metadata = holding(&|e| e.keys.iter().any(|k| k.starts_with(counter::METADATA)));
         let mut counters = Counters::default();
         // The last write of an id wins; counters follow every write in order.
         let mut last: HashMap<&str, usize> = HashMap::new();
         let mut written = Vec::with_capacity(samples.len());
         for (i, s) in samples.iter().enumerate() {
             let new_tally = tally(&s.labels);
-            let new_keys = counter_keys(s.hard, &s.labels, &s.metadata);
+            let new_keys = counter::keys(s.hard, &s.labels, &s.metadata);
             let new_side = Side {
                 tally: &new_tally,
                 status: s.status,
@@ -364,7 +365,7 @@ pub(crate) async fn existing(
                     tally: tally(&labels),
                     status: row.try_get("status").map_err(db)?,
                     path: row.try_get("path").map_err(db)?,
-                    keys: counter_keys(
+                    keys: counter::keys(
                         row.try_get::<i64, _>("hard").map_err(db)? != 0,
                         &labels,
                         &metadata,

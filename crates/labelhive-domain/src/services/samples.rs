@@ -14,7 +14,7 @@ use crate::dataset::Dataset;
 use crate::ids::{is_hex_id, sample_id_for_path};
 use crate::names::check_no_special;
 use crate::obs_path::ObsPath;
-use crate::sample::{state_for, LabelCount, Sample, SamplePage, SampleWrite};
+use crate::sample::{counter, state_for, LabelCount, Sample, SamplePage, SampleWrite};
 use futures::stream::{BoxStream, StreamExt};
 
 use crate::search::SampleFilter;
@@ -495,14 +495,14 @@ impl SampleService {
         for (key, n) in self.store.sample_counters(&ds.id).await? {
             if key.starts_with("__") {
                 stats.states.push((key, n));
-            } else if key == "hard" {
+            } else if key == counter::HARD {
                 stats.hard = n;
             } else if let Some(id) = key
-                .strip_prefix("hard_reason:")
+                .strip_prefix(counter::HARD_REASON)
                 .and_then(|i| i.parse().ok())
             {
                 stats.reasons.push((id, n));
-            } else if let Some(k) = key.strip_prefix("meta:") {
+            } else if let Some(k) = key.strip_prefix(counter::METADATA) {
                 stats.metadata_keys.push((k.to_owned(), n));
             }
         }
