@@ -6,6 +6,7 @@ use labelhive_domain::blob::Blob;
 use labelhive_domain::services::datasets::DatasetService;
 use labelhive_domain::services::labels::LabelService;
 use labelhive_domain::services::samples::SampleService;
+use labelhive_domain::services::versions::VersionService;
 use labelhive_domain::store::Store;
 use tokio::sync::Notify;
 
@@ -31,6 +32,8 @@ pub struct AppState {
     pub samples: SampleService,
     /// Label use cases.
     pub labels: LabelService,
+    /// Version use cases.
+    pub versions: VersionService,
 }
 
 impl AppState {
@@ -40,6 +43,7 @@ impl AppState {
             datasets: DatasetService::new(store.clone(), blob.clone()),
             samples: SampleService::new(store.clone(), blob.clone()),
             labels: LabelService::new(store.clone()),
+            versions: VersionService::new(store.clone()),
             store,
             blob,
             keys: Arc::new(keys),

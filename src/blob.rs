@@ -8,12 +8,14 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use futures::stream::{BoxStream, StreamExt};
-use labelhive_domain::blob::{Blob, BlobEntry};
+use labelhive_domain::blob::{Blob, BlobEntry, BlobWriter};
 use labelhive_domain::obs_path::ObsPath;
 use labelhive_domain::DomainError;
+use object_store::buffered::BufWriter;
 use object_store::local::LocalFileSystem;
 use object_store::path::{Path as StorePath, PathPart};
 use object_store::{ObjectStore, PutPayload};
+use tokio::io::AsyncWriteExt;
 
 /// Buckets as directories under a local root.
 #[derive(Debug, Clone)]
@@ -42,6 +44,21 @@ impl LocalBlob {
 
 fn blob_error(err: object_store::Error) -> DomainError {
     DomainError::internal(err)
+}
+
+/// A streaming upload on `object_store`'s buffered writer: multipart once past its
+/// buffer, which on the local store is a staging file renamed into place at the end.
+struct StoreWriter(BufWriter);
+
+#[async_trait]
+impl BlobWriter for StoreWriter {
+    async fn write(&mut self, bytes: &[u8]) -> Result<(), DomainError> {
+        self.0.write_all(bytes).await.map_err(DomainError::internal)
+    }
+
+    async fn finish(mut self: Box<Self>) -> Result<(), DomainError> {
+        self.0.shutdown().await.map_err(DomainError::internal)
+    }
 }
 
 #[async_trait]
@@ -104,6 +121,14 @@ impl Blob for LocalBlob {
             Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(blob_error(e)),
         }
+    }
+
+    async fn writer(&self, path: &ObsPath) -> Result<Box<dyn BlobWriter>, DomainError> {
+        let store: Arc<dyn ObjectStore> = self.store.clone();
+        Ok(Box::new(StoreWriter(BufWriter::new(
+            store,
+            Self::location(path),
+        ))))
     }
 
     async fn size(&self, path: &ObsPath) -> Result<Option<u64>, DomainError> {

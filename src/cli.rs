@@ -66,7 +66,7 @@ pub struct ServeArgs {
     /// Concurrent job runners in this process.
     #[arg(long, env = "LABELHIVE_JOB_WORKERS", default_value_t = 2)]
     pub job_workers: usize,
-    /// Files registered per transaction by imports.
+    /// Files registered per transaction by imports, samples copied per transaction by publishing.
     #[arg(long, env = "LABELHIVE_IMPORT_BATCH", default_value_t = 1000)]
     pub import_batch: usize,
     /// Log as JSON lines instead of text.

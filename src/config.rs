@@ -21,7 +21,7 @@ pub struct Config {
     pub job_lease_ms: u64,
     /// Job runner loops.
     pub job_workers: usize,
-    /// Files per import transaction.
+    /// Files per import transaction, samples per publish copy transaction.
     pub import_batch: usize,
     /// JSON logs.
     pub log_json: bool,

@@ -74,6 +74,7 @@ fn status_of(err: &DomainError) -> StatusCode {
         | DomainError::SampleNotFound(_) => StatusCode::NOT_FOUND,
         DomainError::DatasetNameTaken(_)
         | DomainError::ProjectNameTaken(_)
+        | DomainError::VersionNameTaken(_)
         | DomainError::LabelExists(_)
         | DomainError::Conflict(_) => StatusCode::CONFLICT,
         DomainError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -113,21 +113,40 @@ async fn list_labels(
     DatasetPath(dataset_id): DatasetPath,
     Query(p): Params,
 ) -> ApiResult<Json<Value>> {
-    if param(&p, "version_id").is_some() {
-        return Err(ApiError::from(labelhive_domain::DomainError::Unsupported(
-            "version_id: dataset versions are not published yet".into(),
-        )));
-    }
     let offset = query::bounded("offset", param(&p, "offset"), 0, i64::from(i32::MAX), 0)?;
     let limit = query::bounded("limit", param(&p, "limit"), 1, 100_000, 100_000)?;
-    let ds = state
-        .labels
-        .dataset(&caller.project_id, &dataset_id)
-        .await?;
-    let total = ds.labels.len();
+    let labels = match param(&p, "version_id") {
+        // The label set as the version published it.
+        Some(vid) => {
+            if !labelhive_domain::ids::is_resource_id(vid) {
+                return Err(labelhive_domain::DomainError::VersionNotFound(vid.to_owned()).into());
+            }
+            state
+                .versions
+                .get(&caller.project_id, &dataset_id, vid)
+                .await?;
+            let v = state.versions.published(&dataset_id, vid).await?;
+            v.labels
+                .into_iter()
+                .map(|l| Label {
+                    name: l.name,
+                    label_type: l.label_type,
+                    property: l.property,
+                    attributes: l.attributes,
+                })
+                .collect()
+        }
+        None => {
+            state
+                .labels
+                .dataset(&caller.project_id, &dataset_id)
+                .await?
+                .labels
+        }
+    };
+    let total = labels.len();
     let skip = usize::try_from(offset.saturating_mul(limit)).unwrap_or(usize::MAX);
-    let page: Vec<Label> = ds
-        .labels
+    let page: Vec<Label> = labels
         .into_iter()
         .skip(skip)
         .take(usize::try_from(limit).unwrap_or(usize::MAX))

@@ -9,6 +9,7 @@ pub mod files;
 pub mod health;
 pub mod labels;
 pub mod samples;
+pub mod versions;
 
 use std::time::Instant;
 
@@ -28,6 +29,7 @@ pub fn router(state: AppState) -> Router {
         .merge(datasets::router())
         .merge(labels::router())
         .merge(samples::router())
+        .merge(versions::router())
         // route_layer: only matched routes are authenticated; unknown paths get a 404.
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

@@ -279,12 +279,10 @@ async fn list_samples(
     DatasetPath(dataset_id): DatasetPath,
     Query(p): Params,
 ) -> ApiResult<Json<Value>> {
-    for unsupported in ["version_id", "email"] {
-        if param(&p, unsupported).is_some() {
-            return Err(ApiError::from(DomainError::Unsupported(format!(
-                "the {unsupported} parameter of the sample list"
-            ))));
-        }
+    if param(&p, "email").is_some() {
+        return Err(ApiError::from(DomainError::Unsupported(
+            "the email parameter of the sample list".into(),
+        )));
     }
     // The query layer has already URL-decoded search_conditions.
     let filter = sample_filter(
@@ -308,10 +306,28 @@ async fn list_samples(
         offset: query::bounded("offset", param(&p, "offset"), 0, i64::from(i32::MAX), 0)?,
         limit: query::bounded("limit", param(&p, "limit"), 1, 100, 10)?,
     };
-    let (samples, count) = state
-        .samples
-        .list(&caller.project_id, &dataset_id, &filter, page)
-        .await?;
+    let (samples, count) = match param(&p, "version_id") {
+        // A published version's samples, as they were published.
+        Some(vid) => {
+            if !labelhive_domain::ids::is_resource_id(vid) {
+                return Err(DomainError::VersionNotFound(vid.to_owned()).into());
+            }
+            state
+                .versions
+                .get(&caller.project_id, &dataset_id, vid)
+                .await?;
+            state
+                .versions
+                .list_samples(&dataset_id, vid, &filter, page)
+                .await?
+        }
+        None => {
+            state
+                .samples
+                .list(&caller.project_id, &dataset_id, &filter, page)
+                .await?
+        }
+    };
     let views: Vec<SampleView> = samples.into_iter().map(SampleView::from).collect();
     Ok(Json(json!({ "sample_count": count, "samples": views })))
 }

@@ -7,6 +7,7 @@
 //! doubles its effect.
 
 mod import;
+mod publish;
 
 use std::time::Duration;
 
@@ -93,6 +94,7 @@ impl Runner {
         let heartbeat = self.spawn_heartbeat(job.id.clone());
         let ended = match job.kind.as_str() {
             kind::IMPORT => import::run(&self.state, &self.owner, &job, stop).await,
+            kind::PUBLISH => publish::run(&self.state, &self.owner, &job, stop).await,
             other => Err(DomainError::Unsupported(format!("job kind {other}"))),
         };
         heartbeat.abort();
@@ -123,6 +125,9 @@ impl Runner {
                     msg: e.to_string(),
                 };
                 let dataset_status = (job.kind == kind::IMPORT).then_some(status::ABNORMAL);
+                if job.kind == kind::PUBLISH {
+                    publish::failed(&self.state, &job, &e.to_string()).await;
+                }
                 store
                     .finish_job(&job.id, &self.owner, &outcome, dataset_status)
                     .await

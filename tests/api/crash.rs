@@ -1,5 +1,6 @@
-//! Crash safety: the real binary is killed with SIGKILL during the creation import,
-//! restarted, and the job finishes with every file registered exactly once.
+//! Crash safety: the real binary is killed with SIGKILL during the creation import, or
+//! during a publish, restarted, and the job finishes with every file registered (every
+//! sample published) exactly once.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -15,6 +16,7 @@ use crate::helpers::{
 };
 
 both_backends!(an_import_killed_mid_way_resumes_and_registers_every_file_once);
+both_backends!(a_publish_killed_mid_way_resumes_and_publishes_every_sample_once);
 
 const FILES: usize = 12_000;
 
@@ -210,5 +212,170 @@ async fn an_import_killed_mid_way_resumes_and_registers_every_file_once(backend:
         "the secret key was logged"
     );
     assert!(!logged.contains("Signature="), "a signature was logged");
+    drop(pg);
+}
+
+async fn call(
+    client: &reqwest::Client,
+    addr: SocketAddr,
+    creds: &Creds,
+    method: Method,
+    path: &str,
+    body: Option<&Value>,
+) -> Resp {
+    let bytes = body
+        .map(|b| serde_json::to_vec(b).expect("json"))
+        .unwrap_or_default();
+    let full = format!("/v2/{}{path}", creds.project_id);
+    send_signed_to(client, addr, creds, method, &full, bytes, &sdk_date_now()).await
+}
+
+async fn a_publish_killed_mid_way_resumes_and_publishes_every_sample_once(backend: Backend) {
+    const SAMPLES: usize = 3_000;
+    if backend == Backend::Postgres && !postgres_available() {
+        return;
+    }
+    let pg = match backend {
+        Backend::Postgres => Some(PgDb::create().await),
+        Backend::Sqlite => None,
+    };
+    let url = pg.as_ref().map(|p| p.url.clone());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("obs/bkt/in");
+    std::fs::create_dir_all(&input).expect("mkdir");
+    std::fs::create_dir_all(dir.path().join("obs/bkt/out")).expect("mkdir");
+    for i in 0..SAMPLES {
+        std::fs::write(input.join(format!("{i:05}.jpg")), b"x").expect("write");
+    }
+    let log = dir.path().join("server.log");
+    let port = free_port();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
+    let client = reqwest::Client::new();
+    let first = start(dir.path(), port, url.as_deref(), &log);
+    wait_healthy(&client, addr).await;
+    let creds_text =
+        std::fs::read_to_string(dir.path().join("credentials.json")).expect("credentials");
+    let creds = Creds::from_json(&serde_json::from_str(&creds_text).expect("json"));
+    let body = dataset_body("publish", "/bkt/in/", "/bkt/out/");
+    let created = call(
+        &client,
+        addr,
+        &creds,
+        Method::POST,
+        "/datasets",
+        Some(&body),
+    )
+    .await;
+    assert_eq!(created.status.as_u16(), 201, "{}", created.body);
+    let id = created.body["dataset_id"].as_str().expect("id").to_owned();
+    for _ in 0..1200 {
+        if details(&client, addr, &creds, &id).await["status"] == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let db_url = url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("labelhive.db").display()));
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&db_url).await.expect("db");
+    use sqlx::Row;
+
+    let versions = format!("/datasets/{id}/versions");
+    let r = call(
+        &client,
+        addr,
+        &creds,
+        Method::POST,
+        &versions,
+        Some(&serde_json::json!({})),
+    )
+    .await;
+    assert_eq!(r.status.as_u16(), 201, "{}", r.body);
+    let vid = r.body["version_id"]
+        .as_str()
+        .expect("version_id")
+        .to_owned();
+    // Kill once part of the samples are copied into the version.
+    let mut killed_at = None;
+    for _ in 0..5000 {
+        let copied: i64 = sqlx::query("select copied from versions where id = $1")
+            .bind(&vid)
+            .fetch_one(&pool)
+            .await
+            .expect("version row")
+            .get("copied");
+        if copied > 0 {
+            assert!(
+                copied < SAMPLES as i64,
+                "the copy finished before it could be killed; make it slower"
+            );
+            killed_at = Some(copied);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    first.kill();
+    let killed_at = killed_at.expect("the copy never started");
+
+    let second = start(dir.path(), port, url.as_deref(), &log);
+    wait_healthy(&client, addr).await;
+    let mut published = None;
+    for _ in 0..1200 {
+        let r = call(
+            &client,
+            addr,
+            &creds,
+            Method::GET,
+            &format!("{versions}/{vid}"),
+            None,
+        )
+        .await;
+        assert!(r.status.is_success(), "{}", r.body);
+        if r.body["status"] != 0 {
+            published = Some(r.body);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let v = published.expect("the publish never finished after the restart");
+    assert_eq!(v["status"], 1, "{v}");
+    assert_eq!(
+        v["total_sample_count"], SAMPLES as i64,
+        "killed at {killed_at}"
+    );
+    let row = sqlx::query(
+        "select count(*) as n, count(distinct id) as ids, max(pos) as top from version_samples where version_id = $1",
+    )
+    .bind(&vid)
+    .fetch_one(&pool)
+    .await
+    .expect("count");
+    assert_eq!(row.get::<i64, _>("n"), SAMPLES as i64);
+    assert_eq!(row.get::<i64, _>("ids"), SAMPLES as i64);
+    assert_eq!(
+        row.get::<i64, _>("top"),
+        SAMPLES as i64,
+        "positions stay dense"
+    );
+    let manifest = dir.path().join("obs").join(
+        v["manifest_path"]
+            .as_str()
+            .expect("path")
+            .trim_start_matches('/'),
+    );
+    let text = std::fs::read_to_string(manifest).expect("manifest");
+    assert_eq!(text.lines().count(), SAMPLES);
+    let job = sqlx::query("select status, attempts from jobs where kind = 'publish'")
+        .fetch_one(&pool)
+        .await
+        .expect("job");
+    assert_eq!(job.get::<String, _>("status"), "succeeded");
+    assert!(
+        job.get::<i64, _>("attempts") >= 2,
+        "claimed again after the crash"
+    );
+    pool.close().await;
+    second.kill();
     drop(pg);
 }

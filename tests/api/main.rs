@@ -19,3 +19,4 @@ mod samples;
 mod sdk;
 mod stats;
 mod store_suite;
+mod versions;

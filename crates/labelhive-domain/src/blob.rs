@@ -17,6 +17,16 @@ pub struct BlobEntry {
     pub last_modified: i64,
 }
 
+/// A streaming upload: the object appears, whole, only when [`BlobWriter::finish`]
+/// succeeds; a writer dropped unfinished leaves no object at its path.
+#[async_trait]
+pub trait BlobWriter: Send {
+    /// Appends bytes.
+    async fn write(&mut self, bytes: &[u8]) -> Result<(), DomainError>;
+    /// Completes the upload.
+    async fn finish(self: Box<Self>) -> Result<(), DomainError>;
+}
+
 /// Sample file storage: the local root or an S3-compatible store.
 #[async_trait]
 pub trait Blob: Send + Sync {
@@ -35,6 +45,8 @@ pub trait Blob: Send + Sync {
     ) -> Result<Option<BoxStream<'static, Result<Vec<u8>, DomainError>>>, DomainError>;
     /// Reads a whole object (small objects only; large ones are streamed by the server).
     async fn get(&self, path: &ObsPath) -> Result<Vec<u8>, DomainError>;
+    /// Opens a streaming upload to `path` (memory stays flat however large the object).
+    async fn writer(&self, path: &ObsPath) -> Result<Box<dyn BlobWriter>, DomainError>;
     /// The size of a file, `None` when there is none.
     async fn size(&self, path: &ObsPath) -> Result<Option<u64>, DomainError>;
 }

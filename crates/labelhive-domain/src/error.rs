@@ -23,6 +23,9 @@ pub enum DomainError {
     /// No dataset version with that id.
     #[error("Dataset version does not exist: {0}")]
     VersionNotFound(String),
+    /// A version of that name already exists in the dataset.
+    #[error("Dataset version already exists: {0}")]
+    VersionNameTaken(String),
     /// No label of that name in the dataset.
     #[error("Label does not exist: {0}")]
     LabelNotFound(String),
@@ -82,6 +85,7 @@ impl DomainError {
             Self::DatasetNameTaken(_) => "ModelArts.4351",
             Self::DatasetNotFound(_) => "ModelArts.4352",
             Self::VersionNotFound(_) => "ModelArts.4353",
+            Self::VersionNameTaken(_) => "ModelArts.4371",
             Self::LabelNotFound(_) => "ModelArts.4410",
             Self::LabelExists(_) => "ModelArts.4411",
             Self::SampleNotFound(_) => "ModelArts.4420",

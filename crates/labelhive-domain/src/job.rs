@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 pub mod kind {
     /// Registers the files under a path as samples of a dataset.
     pub const IMPORT: &str = "import";
+    /// Publishes a dataset version.
+    pub const PUBLISH: &str = "publish";
 }
 
 /// Where a job is in its life.
@@ -120,6 +122,14 @@ pub struct ImportPayload {
 pub fn running_task_type(kind: &str) -> Option<i32> {
     match kind {
         self::kind::IMPORT => Some(5),
+        self::kind::PUBLISH => Some(6),
         _ => None,
     }
+}
+
+/// Payload of a [`kind::PUBLISH`] job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PublishPayload {
+    /// The version being published.
+    pub version_id: String,
 }

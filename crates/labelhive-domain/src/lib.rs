@@ -8,6 +8,7 @@ pub mod hard;
 pub mod ids;
 pub mod job;
 pub mod label;
+pub mod manifest;
 pub mod names;
 pub mod obs_path;
 pub mod project;
@@ -16,5 +17,7 @@ pub mod search;
 pub mod services;
 pub mod store;
 pub mod time;
+pub mod version;
+pub mod voc;
 
 pub use error::DomainError;

@@ -12,6 +12,7 @@ use crate::job::{Job, NewJob};
 use crate::project::{Project, TokenGrant};
 use crate::sample::{LabelCount, Sample, SamplePage, SampleWrite};
 use crate::search::SampleFilter;
+use crate::version::Version;
 use crate::DomainError;
 
 /// What can go wrong in the store.
@@ -296,8 +297,94 @@ pub trait JobStore {
     async fn job(&self, project_id: &str, job_id: &str) -> StoreResult<Option<Job>>;
 }
 
+/// Filters and page of the version list.
+#[derive(Debug, Clone, Default)]
+pub struct VersionQuery {
+    /// Only versions in this status.
+    pub status: Option<i32>,
+    /// Only versions whose split ratio lies within these bounds.
+    pub ratio: Option<(f64, f64)>,
+    /// Only versions of this format.
+    pub version_format: Option<String>,
+    /// Page number.
+    pub offset: i64,
+    /// Page size.
+    pub limit: i64,
+}
+
+/// A domain rule that builds the version to insert from its dataset, inside the
+/// store's transaction (the default name takes the dataset's next version number).
+pub type VersionBuild<'a> = &'a (dyn Fn(&Dataset) -> Result<Version, DomainError> + Send + Sync);
+
+/// Outcome of one step of copying samples into a version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CopyOutcome {
+    /// This many samples were copied; more may follow.
+    Copied(i64),
+    /// Every sample of the version has been copied.
+    Done,
+    /// The job lost its lease or the version is gone; nothing was written.
+    Abandoned,
+}
+
+/// Dataset versions.
+#[async_trait]
+pub trait VersionStore {
+    /// Builds a version by `build` and inserts it with its publish job in one
+    /// transaction, taking the dataset's next version number; `None` if the dataset is
+    /// unknown. `Conflict { "versions_dataset_name" }` when the name is taken.
+    async fn create_version(
+        &self,
+        project_id: &str,
+        dataset_id: &str,
+        build: VersionBuild<'_>,
+        job: &NewJob,
+    ) -> StoreResult<Option<Version>>;
+    /// A version of the dataset.
+    async fn version(&self, dataset_id: &str, version_id: &str) -> StoreResult<Option<Version>>;
+    /// A page of the dataset's versions, newest first, and the number matching.
+    async fn list_versions(
+        &self,
+        dataset_id: &str,
+        query: &VersionQuery,
+    ) -> StoreResult<(Vec<Version>, i64)>;
+    /// Copies the next `limit` samples of the dataset into the version, with the copy's
+    /// progress, in one transaction, while `owner` holds the job.
+    async fn copy_into_version(
+        &self,
+        job_id: &str,
+        owner: &str,
+        version_id: &str,
+        limit: i64,
+    ) -> StoreResult<CopyOutcome>;
+    /// Samples of a version in their order, after position `after` (0 for the start).
+    async fn version_samples(
+        &self,
+        version_id: &str,
+        after: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<Sample>>;
+    /// A page of a version's samples and the number matching (state and label filters).
+    async fn list_version_samples(
+        &self,
+        version: &Version,
+        query: &SampleFilter,
+        page: SamplePage,
+    ) -> StoreResult<(Vec<Sample>, i64)>;
+    /// Marks a version published with its counts and makes it the dataset's current
+    /// version; a no-op when it is not being published (a repeated finish).
+    async fn publish_version(&self, version: &Version) -> StoreResult<bool>;
+    /// Marks a version being published as failed, with the reason.
+    async fn fail_version(&self, version_id: &str, message: &str) -> StoreResult<()>;
+    /// Deletes a version and its samples, cancels its publish job and moves the
+    /// dataset's current version to the newest remaining one; false if unknown.
+    async fn delete_version(&self, dataset_id: &str, version_id: &str) -> StoreResult<bool>;
+}
+
 /// The whole metadata store.
-pub trait Store: ProjectStore + DatasetStore + SampleStore + JobStore + Send + Sync {
+pub trait Store:
+    ProjectStore + DatasetStore + SampleStore + JobStore + VersionStore + Send + Sync
+{
     /// `sqlite` or `postgres`, for logs.
     fn backend(&self) -> &'static str;
 }

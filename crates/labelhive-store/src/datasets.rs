@@ -61,7 +61,7 @@ async fn labels_of(
     Ok(out)
 }
 
-async fn load_in_tx(
+pub(crate) async fn load_in_tx(
     tx: &mut Transaction<'_, Any>,
     project_id: &str,
     dataset_id: &str,

@@ -11,6 +11,7 @@ mod projects;
 mod rows;
 mod samples;
 mod sql;
+mod versions;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -134,7 +134,7 @@ fn dataset_query(p: &HashMap<String, String>) -> ApiResult<DatasetQuery> {
 }
 
 /// `"0.0,1.0"`: a minimum and a maximum split ratio, each within 0..=1.
-fn parse_ratio_range(raw: &str) -> ApiResult<(f64, f64)> {
+pub(crate) fn parse_ratio_range(raw: &str) -> ApiResult<(f64, f64)> {
     let bad = || {
         ApiError::invalid(
             "train_evaluate_ratio",

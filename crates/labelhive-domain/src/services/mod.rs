@@ -3,3 +3,4 @@
 pub mod datasets;
 pub mod labels;
 pub mod samples;
+pub mod versions;
