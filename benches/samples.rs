@@ -354,6 +354,44 @@ async fn main() {
         t.await.unwrap();
     }
     let concurrent_rate = 4000.0 / t.elapsed().as_secs_f64();
+
+    // Publish a version of the whole dataset: copy, manifest, counts.
+    let t = Instant::now();
+    let (status, created) = client
+        .call(
+            reqwest::Method::POST,
+            &format!("/datasets/{id}/versions"),
+            Some(&json!({"train_evaluate_sample_ratio": "0.8"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let vid = created["version_id"].as_str().unwrap().to_owned();
+    loop {
+        let (_, v) = client
+            .call(
+                reqwest::Method::GET,
+                &format!("/datasets/{id}/versions/{vid}"),
+                None,
+            )
+            .await;
+        if v["status"] != 0 {
+            assert_eq!(v["status"], 1, "{v}");
+            assert_eq!(v["total_sample_count"], n as i64);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let publish_secs = t.elapsed().as_secs_f64();
+    let version_page = |offset: usize| {
+        format!("/datasets/{id}/data-annotations/samples?limit=100&offset={offset}&version_id={vid}")
+    };
+    for (what, path) in [
+        ("version list, offset 0".to_owned(), version_page(0)),
+        (format!("version list, offset {last} (last page)"), version_page(last)),
+    ] {
+        let (p50, p99) = latencies(&client, &path, 100).await;
+        rows.push(format!("| {what} | {p50:.2} | {p99:.2} |"));
+    }
     let peak = mem_kb(pid, "VmHWM:");
 
     println!("## {backend}, {n} text samples\n");
@@ -365,6 +403,10 @@ async fn main() {
     println!("| relabel, 1000 per request | {batch_rate:.0} samples/s |");
     println!("| relabel, 1 per request, 1 client | {single_rate:.0} requests/s |");
     println!("| relabel, 1 per request, 8 clients | {concurrent_rate:.0} requests/s |");
+    println!(
+        "| publish a version (copy + manifest) | {:.0} samples/s ({publish_secs:.1} s) |",
+        n as f64 / publish_secs
+    );
     println!(
         "| server memory idle (RSS) | {:.1} MB |",
         idle_kb as f64 / 1024.0
