@@ -383,11 +383,16 @@ async fn main() {
     }
     let publish_secs = t.elapsed().as_secs_f64();
     let version_page = |offset: usize| {
-        format!("/datasets/{id}/data-annotations/samples?limit=100&offset={offset}&version_id={vid}")
+        format!(
+            "/datasets/{id}/data-annotations/samples?limit=100&offset={offset}&version_id={vid}"
+        )
     };
     for (what, path) in [
         ("version list, offset 0".to_owned(), version_page(0)),
-        (format!("version list, offset {last} (last page)"), version_page(last)),
+        (
+            format!("version list, offset {last} (last page)"),
+            version_page(last),
+        ),
     ] {
         let (p50, p99) = latencies(&client, &path, 100).await;
         rows.push(format!("| {what} | {p50:.2} | {p99:.2} |"));

@@ -128,6 +128,8 @@ async fn publishing_snapshots_samples_and_writes_the_manifest(backend: Backend) 
     assert_eq!(ds["current_version_id"], v1_id.as_str());
     assert_eq!(ds["current_version_name"], "first");
     assert_eq!(ds["dataset_version_count"], 1);
+    assert_eq!(ds["versions"][0]["version_id"], v1_id.as_str(), "{ds}");
+    assert_eq!(ds["versions"].as_array().map(Vec::len), Some(1));
 
     let lines = manifest(&app, v1["manifest_path"].as_str().unwrap());
     assert_eq!(lines.len(), 10);

@@ -244,7 +244,19 @@ async fn show_dataset(
         running_tasks,
         previews: None,
     };
-    Ok(Json(DatasetView::new(ds, extras)))
+    // The spec's `versions` holds the current version only.
+    let current = match &ds.current_version_id {
+        Some(vid) => state
+            .store
+            .version(&ds.id, vid)
+            .await
+            .map_err(labelhive_domain::DomainError::from)?
+            .map(|v| super::versions::version_view(&ds, &v)),
+        None => None,
+    };
+    let mut view = DatasetView::new(ds, extras);
+    view.versions = current.into_iter().collect();
+    Ok(Json(view))
 }
 
 /// Modifying a Dataset — spec/api/modifying_a_dataset.md
