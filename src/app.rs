@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use labelhive_domain::blob::Blob;
 use labelhive_domain::services::datasets::DatasetService;
+use labelhive_domain::services::imports::ImportService;
 use labelhive_domain::services::labels::LabelService;
 use labelhive_domain::services::samples::SampleService;
 use labelhive_domain::services::versions::VersionService;
@@ -34,6 +35,8 @@ pub struct AppState {
     pub labels: LabelService,
     /// Version use cases.
     pub versions: VersionService,
+    /// Import task use cases.
+    pub imports: ImportService,
 }
 
 impl AppState {
@@ -44,6 +47,7 @@ impl AppState {
             samples: SampleService::new(store.clone(), blob.clone()),
             labels: LabelService::new(store.clone()),
             versions: VersionService::new(store.clone()),
+            imports: ImportService::new(store.clone()),
             store,
             blob,
             keys: Arc::new(keys),

@@ -67,11 +67,13 @@ fn status_of(err: &DomainError) -> StatusCode {
         | DomainError::ObsPathNotFound(_)
         | DomainError::BucketAsPath(_)
         | DomainError::BucketNotFound(_)
+        | DomainError::ImportRunning(_)
         | DomainError::Unsupported(_) => StatusCode::BAD_REQUEST,
         DomainError::DatasetNotFound(_)
         | DomainError::VersionNotFound(_)
         | DomainError::LabelNotFound(_)
-        | DomainError::SampleNotFound(_) => StatusCode::NOT_FOUND,
+        | DomainError::SampleNotFound(_)
+        | DomainError::TaskNotFound(_) => StatusCode::NOT_FOUND,
         DomainError::DatasetNameTaken(_)
         | DomainError::ProjectNameTaken(_)
         | DomainError::VersionNameTaken(_)

@@ -7,6 +7,7 @@ pub mod error;
 pub mod extract;
 pub mod files;
 pub mod health;
+pub mod imports;
 pub mod labels;
 pub mod samples;
 pub mod versions;
@@ -27,6 +28,7 @@ use error::ApiError;
 pub fn router(state: AppState) -> Router {
     let v2 = Router::new()
         .merge(datasets::router())
+        .merge(imports::router())
         .merge(labels::router())
         .merge(samples::router())
         .merge(versions::router())

@@ -7,13 +7,16 @@
 use futures::StreamExt;
 use labelhive_domain::dataset::status;
 use labelhive_domain::ids::sample_id_for_path;
+use labelhive_domain::import::{ImportTally, ImportType};
 use labelhive_domain::job::{ImportPayload, Job};
 use labelhive_domain::obs_path::ObsPath;
 use labelhive_domain::store::{JobOutcome, NewSample, RegisterOutcome};
 use labelhive_domain::DomainError;
 use tokio::sync::watch;
 
-use super::RunEnd;
+use super::import_manifest::Ended;
+use super::importer::Importer;
+use super::{import_dir, import_manifest, RunEnd};
 use crate::app::AppState;
 
 /// Runs one import job to its end, or until it is abandoned or the server stops.
@@ -34,8 +37,11 @@ pub(crate) async fn run(
     let Some(dataset) = state.store.dataset(&job.project_id, dataset_id).await? else {
         return Ok(RunEnd::Abandoned);
     };
-    let kind = dataset.kind();
     let source = ObsPath::parse("source", &payload.source)?;
+    if payload.task {
+        return run_task(state, owner, job, &payload, dataset, &source, &stop).await;
+    }
+    let kind = dataset.kind();
     let batch_size = state.config.import_batch;
     let mut listing = state.blob.list(&source);
     let mut batch: Vec<NewSample> = Vec::with_capacity(batch_size);
@@ -98,5 +104,40 @@ async fn flush(
     Ok(match outcome {
         RegisterOutcome::Registered(n) => Some(n),
         RegisterOutcome::Abandoned => None,
+    })
+}
+
+/// Runs an import task (directory or manifest) with its filters and labels.
+async fn run_task(
+    state: &AppState,
+    owner: &str,
+    job: &Job,
+    payload: &ImportPayload,
+    dataset: labelhive_domain::dataset::Dataset,
+    source: &ObsPath,
+    stop: &watch::Receiver<bool>,
+) -> Result<RunEnd, DomainError> {
+    let tally = ImportTally::from_value(job.result.as_ref());
+    let mut imp = Importer::new(state, owner, job, payload, dataset, tally);
+    let ended = match payload.import_type {
+        ImportType::Manifest => import_manifest::run(state, &mut imp, source, stop).await,
+        ImportType::Dir => import_dir::run(state, &mut imp, source, stop).await,
+    };
+    let ended = match ended {
+        Ok(e) => e,
+        // A missing manifest or directory ends the task at once: retrying cannot help.
+        Err(e @ (DomainError::ObsPathNotFound(_) | DomainError::InvalidObsPath(_))) => {
+            let outcome = JobOutcome::Failed {
+                code: e.code().to_owned(),
+                msg: e.to_string(),
+            };
+            return Ok(RunEnd::Done(outcome, None));
+        }
+        Err(e) => return Err(e),
+    };
+    Ok(match ended {
+        Ended::Done => RunEnd::Done(JobOutcome::Succeeded(imp.tally.to_value()), None),
+        Ended::Abandoned => RunEnd::Abandoned,
+        Ended::Interrupted => RunEnd::Interrupted,
     })
 }

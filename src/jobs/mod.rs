@@ -7,6 +7,9 @@
 //! doubles its effect.
 
 mod import;
+mod import_dir;
+mod import_manifest;
+mod importer;
 mod publish;
 
 use std::time::Duration;
@@ -124,7 +127,11 @@ impl Runner {
                     code: e.code().to_owned(),
                     msg: e.to_string(),
                 };
-                let dataset_status = (job.kind == kind::IMPORT).then_some(status::ABNORMAL);
+                let task =
+                    job.payload.get("task").and_then(serde_json::Value::as_bool) == Some(true);
+                // A failed import task leaves the dataset usable; a failed creation does not.
+                let dataset_status =
+                    (job.kind == kind::IMPORT && !task).then_some(status::ABNORMAL);
                 if job.kind == kind::PUBLISH {
                     publish::failed(&self.state, &job, &e.to_string()).await;
                 }

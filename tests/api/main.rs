@@ -13,6 +13,7 @@ mod cli;
 mod crash;
 mod datasets;
 mod datasets_invalid;
+mod imports;
 mod label_types;
 mod paging;
 mod samples;

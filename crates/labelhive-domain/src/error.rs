@@ -50,6 +50,12 @@ pub enum DomainError {
     /// The operation is not possible in the resource's current state.
     #[error("{0}")]
     Conflict(String),
+    /// No task of that kind and id in the dataset.
+    #[error("Task does not exist: {0}")]
+    TaskNotFound(String),
+    /// An import is queued or running on the dataset.
+    #[error("Dataset already has running import task: {0}")]
+    ImportRunning(String),
     /// A project of that name already exists.
     #[error("Project already exists: {0}")]
     ProjectNameTaken(String),
@@ -94,6 +100,8 @@ impl DomainError {
             Self::ObsPathNotFound(_) => "ModelArts.3551",
             Self::BucketAsPath(_) => "ModelArts.4205",
             Self::Conflict(_) => "ModelArts.4343",
+            Self::TaskNotFound(_) => "ModelArts.4359",
+            Self::ImportRunning(_) => "ModelArts.4356",
             Self::ProjectNameTaken(_) => "ModelArts.0101",
             Self::Unsupported(_) => "ModelArts.0104",
             Self::Internal(_) => "ModelArts.5000",

@@ -109,14 +109,7 @@ pub struct NewJob {
     pub payload: serde_json::Value,
 }
 
-/// Payload of an [`kind::IMPORT`] job.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ImportPayload {
-    /// Directory to register, OBS-style.
-    pub source: String,
-    /// Whether annotation files found beside the data are imported too.
-    pub import_annotations: bool,
-}
+pub use crate::import::ImportPayload;
 
 /// The running-task type codes of the dataset list (`running_task_type`).
 pub fn running_task_type(kind: &str) -> Option<i32> {

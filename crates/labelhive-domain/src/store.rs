@@ -257,6 +257,37 @@ pub trait SampleStore {
     ) -> StoreResult<RegisterOutcome>;
 }
 
+/// One batch of a running import: written with the job's progress in one transaction.
+#[derive(Debug, Clone, Copy)]
+pub struct ImportBatch<'a> {
+    /// Samples without labels: inserted when new, existing ones left alone.
+    pub plain: &'a [NewSample],
+    /// Samples with labels: written by `mode`.
+    pub labeled: &'a [SampleWrite],
+    /// How labeled samples treat existing ones.
+    pub mode: WriteMode,
+    /// Units consumed so far.
+    pub progress_done: i64,
+    /// Units known so far.
+    pub progress_total: i64,
+    /// The job's running result (its tally).
+    pub result: &'a serde_json::Value,
+}
+
+/// Imports.
+#[async_trait]
+pub trait ImportStore {
+    /// Writes an import batch, with the job's progress and result, in one transaction,
+    /// while `owner` holds the job's lease.
+    async fn import_batch(
+        &self,
+        job_id: &str,
+        owner: &str,
+        dataset_id: &str,
+        batch: ImportBatch<'_>,
+    ) -> StoreResult<RegisterOutcome>;
+}
+
 /// How a job ended.
 #[derive(Debug, Clone)]
 pub enum JobOutcome {
@@ -295,6 +326,18 @@ pub trait JobStore {
     async fn requeue_running_jobs(&self) -> StoreResult<u64>;
     /// A job of the project.
     async fn job(&self, project_id: &str, job_id: &str) -> StoreResult<Option<Job>>;
+    /// Queues a job; with `exclusive`, only when no job of its kind is queued or running
+    /// on its dataset, else returns that job's id and inserts nothing.
+    async fn create_job(&self, job: &NewJob, exclusive: bool) -> StoreResult<Option<String>>;
+    /// A page (`offset` pages of `limit`) of a dataset's jobs of one kind, newest first,
+    /// and their number.
+    async fn list_jobs(
+        &self,
+        dataset_id: &str,
+        kind: &str,
+        offset: i64,
+        limit: i64,
+    ) -> StoreResult<(Vec<Job>, i64)>;
 }
 
 /// Filters and page of the version list.
@@ -383,7 +426,7 @@ pub trait VersionStore {
 
 /// The whole metadata store.
 pub trait Store:
-    ProjectStore + DatasetStore + SampleStore + JobStore + VersionStore + Send + Sync
+    ProjectStore + DatasetStore + SampleStore + JobStore + VersionStore + ImportStore + Send + Sync
 {
     /// `sqlite` or `postgres`, for logs.
     fn backend(&self) -> &'static str;

@@ -142,6 +142,170 @@ pub fn write_voc(
     x
 }
 
+/// A parsed PASCAL VOC document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VocDocument {
+    /// The image size, when given.
+    pub size: Option<ImageSize>,
+    /// One label per object, with its shape.
+    pub labels: Vec<SampleLabel>,
+    /// The segmentation mask, when given.
+    pub mask_source: Option<String>,
+}
+
+/// The text of a child element, trimmed.
+fn child_text<'a>(node: roxmltree::Node<'a, '_>, name: &str) -> Option<&'a str> {
+    node.children()
+        .find(|c| c.has_tag_name(name))
+        .and_then(|c| c.text())
+        .map(str::trim)
+}
+
+/// A number as JSON: an integer when integral.
+fn json_num(v: f64) -> Value {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        Value::from(v as i64)
+    } else {
+        Value::from(v)
+    }
+}
+
+/// A numeric child, named for errors.
+fn coord(node: roxmltree::Node<'_, '_>, name: &str, at: &str) -> Result<f64, String> {
+    let text = child_text(node, name).ok_or_else(|| format!("{at}: <{name}> is missing"))?;
+    text.parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite())
+        .ok_or_else(|| format!("{at}: <{name}> is not a number: {text:?}"))
+}
+
+/// The shape name and feature of an object.
+fn shape_of(obj: roxmltree::Node<'_, '_>, at: &str) -> Result<(&'static str, Value), String> {
+    const SHAPES: [&str; 7] = [
+        "bndbox", "polygon", "circle", "line", "dashed", "point", "polyline",
+    ];
+    let Some((shape, el)) = SHAPES
+        .iter()
+        .find_map(|s| obj.children().find(|c| c.has_tag_name(*s)).map(|c| (*s, c)))
+    else {
+        return Err(format!("{at} has no shape element ({})", SHAPES.join(", ")));
+    };
+    let at = format!("{at}.{shape}");
+    let pair = |x: f64, y: f64| Value::Array(vec![json_num(x), json_num(y)]);
+    let feature = match shape {
+        "bndbox" => Value::Array(vec![
+            pair(coord(el, "xmin", &at)?, coord(el, "ymin", &at)?),
+            pair(coord(el, "xmax", &at)?, coord(el, "ymax", &at)?),
+        ]),
+        "point" => Value::Array(vec![pair(coord(el, "x", &at)?, coord(el, "y", &at)?)]),
+        "circle" => Value::Array(vec![
+            pair(coord(el, "cx", &at)?, coord(el, "cy", &at)?),
+            Value::Array(vec![json_num(coord(el, "r", &at)?)]),
+        ]),
+        _ => {
+            let mut pts = Vec::new();
+            for n in 1.. {
+                let (xn, yn) = (format!("x{n}"), format!("y{n}"));
+                if child_text(el, &xn).is_none() && child_text(el, &yn).is_none() {
+                    break;
+                }
+                pts.push(pair(coord(el, &xn, &at)?, coord(el, &yn, &at)?));
+            }
+            let (min, max) = match shape {
+                "line" | "dashed" => (2, 2),
+                "polygon" => (3, usize::MAX),
+                _ => (2, usize::MAX),
+            };
+            if pts.len() < min || pts.len() > max {
+                return Err(format!("{at} has {} points", pts.len()));
+            }
+            Value::Array(pts)
+        }
+    };
+    Ok((shape, feature))
+}
+
+/// Parses a PASCAL VOC document (the inverse of [`write_voc`]).
+pub fn parse_voc(xml: &str) -> Result<VocDocument, String> {
+    let doc = roxmltree::Document::parse(xml).map_err(|e| format!("broken XML: {e}"))?;
+    let root = doc.root_element();
+    if !root.has_tag_name("annotation") {
+        return Err("the root element must be <annotation>".into());
+    }
+    let size = match root.children().find(|c| c.has_tag_name("size")) {
+        None => None,
+        Some(s) => {
+            let dim = |name: &str| -> Result<u64, String> {
+                let t = child_text(s, name).ok_or_else(|| format!("size: <{name}> is missing"))?;
+                t.parse::<u64>()
+                    .ok()
+                    .filter(|v| *v > 0)
+                    .ok_or_else(|| format!("size: <{name}> must be a positive integer: {t:?}"))
+            };
+            let depth = match child_text(s, "depth") {
+                None | Some("") => 3,
+                Some(_) => dim("depth")?,
+            };
+            Some(ImageSize {
+                width: dim("width")?,
+                height: dim("height")?,
+                depth,
+            })
+        }
+    };
+    let segmented = child_text(root, "segmented") == Some("1");
+    let mut labels = Vec::new();
+    for (i, obj) in root
+        .children()
+        .filter(|c| c.has_tag_name("object"))
+        .enumerate()
+    {
+        let at = format!("object[{i}]");
+        let name = child_text(obj, "name")
+            .filter(|n| !n.is_empty())
+            .ok_or_else(|| format!("{at}: <name> is missing"))?;
+        let (shape, feature) = shape_of(obj, &at)?;
+        let mut property = serde_json::Map::new();
+        property.insert("@modelarts:shape".into(), Value::from(shape));
+        property.insert("@modelarts:feature".into(), feature);
+        if matches!(child_text(obj, "difficult"), Some("1" | "true")) {
+            property.insert("@modelarts:difficult".into(), Value::from("1"));
+        }
+        if let Some(c) = child_text(obj, "hard-coefficient") {
+            property.insert("@modelarts:hard_coefficient".into(), Value::from(c));
+        }
+        let mask_color = child_text(obj, "mask_color");
+        if let Some(c) = mask_color {
+            property.insert("@modelarts:color".into(), Value::from(c));
+        }
+        let score = match child_text(obj, "confidence") {
+            None => None,
+            Some(c) => Some(
+                c.parse::<f64>()
+                    .ok()
+                    .filter(|v| (0.0..=1.0).contains(v))
+                    .ok_or_else(|| format!("{at}: <confidence> must be within [0, 1]: {c:?}"))?,
+            ),
+        };
+        labels.push(SampleLabel {
+            name: Some(name.to_owned()),
+            label_type: Some(if segmented || mask_color.is_some() {
+                3
+            } else {
+                1
+            }),
+            property,
+            score,
+            ..SampleLabel::default()
+        });
+    }
+    Ok(VocDocument {
+        size,
+        labels,
+        mask_source: child_text(root, "mask_source").map(str::to_owned),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -193,5 +357,76 @@ mod tests {
             assert!(xml.contains(part), "{part} missing from {xml}");
         }
         assert_eq!(xml.matches("<object>").count(), 5);
+    }
+
+    #[test]
+    fn written_documents_read_back() {
+        let labels = vec![
+            label(
+                json!({"name": "a<&>", "type": 1, "score": 0.5, "property": {"@modelarts:shape": "bndbox", "@modelarts:feature": [[1, 2], [30, 40]]}}),
+            ),
+            label(
+                json!({"name": "p", "type": 1, "property": {"@modelarts:shape": "point", "@modelarts:feature": [[5.5, 6]]}}),
+            ),
+            label(
+                json!({"name": "l", "type": 1, "property": {"@modelarts:shape": "dashed", "@modelarts:feature": [[1, 1], [2, 2]]}}),
+            ),
+            label(
+                json!({"name": "k", "type": 1, "property": {"@modelarts:shape": "polyline", "@modelarts:feature": [[1, 1], [2, 2], [3, 1]]}}),
+            ),
+            label(
+                json!({"name": "g", "type": 1, "property": {"@modelarts:shape": "polygon", "@modelarts:feature": [[1, 1], [2, 1], [2, 2]]}}),
+            ),
+            label(
+                json!({"name": "c", "type": 1, "property": {"@modelarts:shape": "circle", "@modelarts:feature": [[50, 50], [10]], "@modelarts:difficult": "1"}}),
+            ),
+        ];
+        let size = ImageSize {
+            width: 100,
+            height: 80,
+            depth: 3,
+        };
+        let doc = parse_voc(&write_voc("f", "x.jpg", Some(size), &labels)).unwrap();
+        assert_eq!(doc.size, Some(size));
+        assert_eq!(doc.labels, labels);
+    }
+
+    #[test]
+    fn the_specification_examples_parse() {
+        let seg = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?><annotation><folder>NA</folder><filename>image_0006.jpg</filename><source><database>Unknown</database></source><size><width>230</width><height>300</height><depth>3</depth></size><segmented>1</segmented><mask_source>obs://xianao/out/image_0006.png</mask_source><object><name>bike</name><pose>Unspecified</pose><truncated>0</truncated><difficult>0</difficult><mask_color>193,243,53</mask_color><occluded>0</occluded><polygon><x1>71</x1><y1>48</y1><x2>75</x2><y2>73</y2><x3>49</x3><y3>69</y3></polygon></object></annotation>";
+        let doc = parse_voc(seg).unwrap();
+        assert_eq!(
+            doc.mask_source.as_deref(),
+            Some("obs://xianao/out/image_0006.png")
+        );
+        assert_eq!(doc.labels[0].label_type, Some(3));
+        assert_eq!(
+            doc.labels[0].property["@modelarts:feature"],
+            json!([[71, 48], [75, 73], [49, 69]])
+        );
+        assert_eq!(
+            doc.labels[0].prop_str("@modelarts:color"),
+            Some("193,243,53")
+        );
+    }
+
+    #[test]
+    fn bad_documents_say_what_is_wrong() {
+        let obj = |inner: &str| format!("<annotation><object>{inner}</object></annotation>");
+        for (xml, says) in [
+            ("<annotation><object>".to_owned(), "broken XML"),
+            ("<root/>".to_owned(), "root element"),
+            (obj("<bndbox><xmin>1</xmin></bndbox>"), "<name> is missing"),
+            (obj("<name>a</name>"), "no shape"),
+            (obj("<name>a</name><bndbox><xmin>1</xmin><ymin>1</ymin><xmax>x</xmax><ymax>2</ymax></bndbox>"), "not a number"),
+            (obj("<name>a</name><bndbox><xmin>1</xmin><ymin>1</ymin><xmax>2</xmax></bndbox>"), "<ymax> is missing"),
+            (obj("<name>a</name><polygon><x1>1</x1><y1>1</y1><x2>2</x2><y2>2</y2></polygon>"), "2 points"),
+            (obj("<name>a</name><circle><cx>1</cx><cy>1</cy></circle>"), "<r> is missing"),
+            (obj("<name>a</name><confidence>2</confidence><point><x>1</x><y>1</y></point>"), "confidence"),
+            ("<annotation><size><width>0</width><height>1</height></size></annotation>".to_owned(), "width"),
+        ] {
+            let err = parse_voc(&xml).unwrap_err();
+            assert!(err.contains(says), "{xml}: {err}");
+        }
     }
 }

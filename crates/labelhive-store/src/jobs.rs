@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use labelhive_domain::job::{Job, NewJob};
 use labelhive_domain::store::{JobOutcome, JobStore, StoreResult};
 use labelhive_domain::time::now_ms;
-use sqlx::{Any, Transaction};
+use sqlx::{Any, Row, Transaction};
 
 use crate::rows::{self, to_json, JOB_COLUMNS};
 use crate::{db, Dialect, SqlStore};
@@ -99,7 +99,7 @@ impl JobStore for SqlStore {
         };
         let (_gate, mut tx) = self.begin_write().await?;
         let done = sqlx::query(
-            "update jobs set status = $1, result = $2, error_code = $3, error_msg = $4, \
+            "update jobs set status = $1, result = coalesce($2, result), error_code = $3, error_msg = $4, \
              lease_owner = null, update_time = $5, finish_time = $5 \
              where id = $6 and lease_owner = $7 and status = 'running'",
         )
@@ -169,5 +169,67 @@ impl JobStore for SqlStore {
         .await
         .map_err(db)?;
         row.as_ref().map(rows::job).transpose()
+    }
+
+    async fn create_job(&self, job: &NewJob, exclusive: bool) -> StoreResult<Option<String>> {
+        let now = now_ms();
+        let (_gate, mut tx) = self.begin_write().await?;
+        if let (true, Some(dataset_id)) = (exclusive, job.dataset_id.as_deref()) {
+            // The dataset row's lock orders concurrent requests on PostgreSQL.
+            sqlx::query("update datasets set update_time = update_time where id = $1")
+                .bind(dataset_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            let active = sqlx::query(
+                "select id from jobs where dataset_id = $1 and kind = $2 \
+                 and status in ('queued', 'running') limit 1",
+            )
+            .bind(dataset_id)
+            .bind(job.kind)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db)?;
+            if let Some(row) = active {
+                return Ok(Some(row.try_get("id").map_err(db)?));
+            }
+        }
+        insert_job(&mut tx, job, now).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(None)
+    }
+
+    async fn list_jobs(
+        &self,
+        dataset_id: &str,
+        kind: &str,
+        offset: i64,
+        limit: i64,
+    ) -> StoreResult<(Vec<Job>, i64)> {
+        let total: i64 =
+            sqlx::query("select count(*) as n from jobs where dataset_id = $1 and kind = $2")
+                .bind(dataset_id)
+                .bind(kind)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(db)?
+                .try_get("n")
+                .map_err(db)?;
+        let rows = sqlx::query(&format!(
+            "select {JOB_COLUMNS} from jobs where dataset_id = $1 and kind = $2 \
+             order by create_time desc, id desc limit $3 offset $4"
+        ))
+        .bind(dataset_id)
+        .bind(kind)
+        .bind(limit)
+        .bind(offset.saturating_mul(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        let jobs = rows
+            .iter()
+            .map(rows::job)
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok((jobs, total))
     }
 }

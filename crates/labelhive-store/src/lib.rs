@@ -4,6 +4,7 @@ mod combine;
 mod counters;
 mod datasets;
 mod filters;
+mod imports;
 mod jobs;
 mod labels;
 mod listing;

@@ -76,44 +76,8 @@ impl SampleStore for SqlStore {
             return Ok(RegisterOutcome::Abandoned);
         };
         let mut counters = Counters::default();
-        let empty = Tally::new();
-        let mut inserted: i64 = 0;
-        for chunk in samples.chunks(ROWS_PER_STATEMENT) {
-            let mut sql = Sql::new(
-                "insert into samples (dataset_id, id, seq, path, name, size, sample_type, create_time, update_time, dir) values ",
-            );
-            for (i, s) in chunk.iter().enumerate() {
-                // Numbers of ids that turn out to exist are skipped: gaps are harmless.
-                next += 1;
-                sql.push(if i == 0 { "(" } else { ", (" })
-                    .bind(Param::Text(dataset_id.to_owned()))
-                    .push(", ")
-                    .bind(Param::Text(s.id.clone()))
-                    .push(", ")
-                    .bind(Param::Int(next))
-                    .push(", ")
-                    .bind(Param::Text(s.path.clone()))
-                    .push(", ")
-                    .bind(Param::Text(s.name.clone()))
-                    .push(", ")
-                    .bind(Param::Int(s.size))
-                    .push(", ")
-                    .bind(Param::Int(i64::from(s.sample_type)))
-                    .push(", ")
-                    .bind(Param::Int(now))
-                    .push(", ")
-                    .bind(Param::Int(now))
-                    .push(", ")
-                    .bind(Param::Text(dir_of(&s.path)))
-                    .push(")");
-            }
-            sql.push(" on conflict (dataset_id, id) do nothing returning seq");
-            for row in sql.query_for(&tx).fetch_all(&mut *tx).await.map_err(db)? {
-                let seq: i64 = row.try_get("seq").map_err(db)?;
-                counters.change(seq, None, Some(Side::plain(&empty, state::UNLABELED)));
-                inserted += 1;
-            }
-        }
+        let inserted =
+            insert_plain(&mut tx, dataset_id, samples, &mut next, &mut counters, now).await?;
         counters.next_seq(next);
         counters.flush(&mut tx, dataset_id).await?;
         tx.commit().await.map_err(db)?;
@@ -224,88 +188,162 @@ impl SqlStore {
         let Some(mut next) = lock_dataset(&mut tx, dataset_id, now).await? else {
             return Ok(vec![false; samples.len()]);
         };
-        let ids: Vec<&str> = samples.iter().map(|s| s.id.as_str()).collect();
-        let mut current = existing(&mut tx, dataset_id, &ids).await?;
-        // Index rows exist only for samples that had labels or metadata before.
-        let holding = |f: &dyn Fn(&Existing) -> bool| -> HashSet<String> {
-            current
-                .iter()
-                .filter(|(_, e)| f(e))
-                .map(|(id, _)| id.clone())
-                .collect()
-        };
-        let had_labels = holding(&|e| !e.tally.is_empty());
-        let had_metadata = holding(&|e| e.keys.iter().any(|k| k.starts_with(counter::METADATA)));
         let mut counters = Counters::default();
-        // The last write of an id wins; counters follow every write in order.
-        let mut last: HashMap<&str, usize> = HashMap::new();
-        let mut written = Vec::with_capacity(samples.len());
-        for (i, s) in samples.iter().enumerate() {
-            let new_tally = tally(&s.labels);
-            let new_keys = counter::keys(s.hard, &s.labels, &s.metadata);
-            let new_side = Side {
-                tally: &new_tally,
-                status: s.status,
-                keys: &new_keys,
-            };
-            match current.get_mut(&s.id) {
-                Some(cur) => {
-                    counters.change(cur.seq, Some(cur.side()), Some(new_side));
-                    cur.tally = new_tally;
-                    s.status.clone_into(&mut cur.status);
-                    cur.keys = new_keys;
-                }
-                None if mode == WriteMode::Upsert => {
-                    next += 1;
-                    counters.change(next, None, Some(new_side));
-                    current.insert(
-                        s.id.clone(),
-                        Existing {
-                            seq: next,
-                            tally: new_tally,
-                            status: s.status.to_owned(),
-                            path: s.path.clone(),
-                            keys: new_keys,
-                        },
-                    );
-                }
-                None => {
-                    written.push(false);
-                    continue;
-                }
-            }
-            last.insert(&s.id, i);
-            written.push(true);
-        }
-        let mut finals: Vec<(&SampleWrite, &Existing)> = Vec::with_capacity(last.len());
-        let mut order: Vec<usize> = last.values().copied().collect();
-        order.sort_unstable();
-        for i in order {
-            let s = &samples[i];
-            let cur = current
-                .get(&s.id)
-                .ok_or_else(|| StoreError::other("a written sample lost its row"))?;
-            finals.push((s, cur));
-        }
-        for (table, had) in [
-            ("sample_labels", &had_labels),
-            ("sample_metadata", &had_metadata),
-        ] {
-            let ids: Vec<&str> = finals
-                .iter()
-                .map(|(s, _)| s.id.as_str())
-                .filter(|id| had.contains(*id))
-                .collect();
-            delete_index_rows(&mut tx, table, dataset_id, &ids).await?;
-        }
-        upsert_rows(&mut tx, dataset_id, &finals, now).await?;
-        insert_label_rows(&mut tx, dataset_id, &finals).await?;
-        insert_metadata_rows(&mut tx, dataset_id, &finals).await?;
+        let written = write_in_tx(
+            &mut tx,
+            dataset_id,
+            samples,
+            mode,
+            &mut next,
+            &mut counters,
+            now,
+        )
+        .await?;
         counters.next_seq(next);
         counters.flush(&mut tx, dataset_id).await?;
         tx.commit().await.map_err(db)?;
         Ok(written)
     }
+}
+
+/// Inserts samples without labels, leaving existing ids alone; returns how many were new.
+pub(crate) async fn insert_plain(
+    tx: &mut Transaction<'_, Any>,
+    dataset_id: &str,
+    samples: &[NewSample],
+    next: &mut i64,
+    counters: &mut Counters,
+    now: i64,
+) -> StoreResult<i64> {
+    let empty = Tally::new();
+    let mut inserted: i64 = 0;
+    for chunk in samples.chunks(ROWS_PER_STATEMENT) {
+        let mut sql = Sql::new(
+            "insert into samples (dataset_id, id, seq, path, name, size, sample_type, create_time, update_time, dir) values ",
+        );
+        for (i, s) in chunk.iter().enumerate() {
+            // Numbers of ids that turn out to exist are skipped: gaps are harmless.
+            *next += 1;
+            sql.push(if i == 0 { "(" } else { ", (" })
+                .bind(Param::Text(dataset_id.to_owned()))
+                .push(", ")
+                .bind(Param::Text(s.id.clone()))
+                .push(", ")
+                .bind(Param::Int(*next))
+                .push(", ")
+                .bind(Param::Text(s.path.clone()))
+                .push(", ")
+                .bind(Param::Text(s.name.clone()))
+                .push(", ")
+                .bind(Param::Int(s.size))
+                .push(", ")
+                .bind(Param::Int(i64::from(s.sample_type)))
+                .push(", ")
+                .bind(Param::Int(now))
+                .push(", ")
+                .bind(Param::Int(now))
+                .push(", ")
+                .bind(Param::Text(dir_of(&s.path)))
+                .push(")");
+        }
+        sql.push(" on conflict (dataset_id, id) do nothing returning seq");
+        for row in sql.query_for(tx).fetch_all(&mut **tx).await.map_err(db)? {
+            let seq: i64 = row.try_get("seq").map_err(db)?;
+            counters.change(seq, None, Some(Side::plain(&empty, state::UNLABELED)));
+            inserted += 1;
+        }
+    }
+    Ok(inserted)
+}
+
+/// Writes samples with their labels and metadata inside the caller's transaction,
+/// after [`lock_dataset`]; per sample, whether it was written.
+pub(crate) async fn write_in_tx(
+    tx: &mut Transaction<'_, Any>,
+    dataset_id: &str,
+    samples: &[SampleWrite],
+    mode: WriteMode,
+    next: &mut i64,
+    counters: &mut Counters,
+    now: i64,
+) -> StoreResult<Vec<bool>> {
+    let ids: Vec<&str> = samples.iter().map(|s| s.id.as_str()).collect();
+    let mut current = existing(tx, dataset_id, &ids).await?;
+    // Index rows exist only for samples that had labels or metadata before.
+    let holding = |f: &dyn Fn(&Existing) -> bool| -> HashSet<String> {
+        current
+            .iter()
+            .filter(|(_, e)| f(e))
+            .map(|(id, _)| id.clone())
+            .collect()
+    };
+    let had_labels = holding(&|e| !e.tally.is_empty());
+    let had_metadata = holding(&|e| e.keys.iter().any(|k| k.starts_with(counter::METADATA)));
+    // The last write of an id wins; counters follow every write in order.
+    let mut last: HashMap<&str, usize> = HashMap::new();
+    let mut written = Vec::with_capacity(samples.len());
+    for (i, s) in samples.iter().enumerate() {
+        let new_tally = tally(&s.labels);
+        let new_keys = counter::keys(s.hard, &s.labels, &s.metadata);
+        let new_side = Side {
+            tally: &new_tally,
+            status: s.status,
+            keys: &new_keys,
+        };
+        match current.get_mut(&s.id) {
+            Some(cur) => {
+                counters.change(cur.seq, Some(cur.side()), Some(new_side));
+                cur.tally = new_tally;
+                s.status.clone_into(&mut cur.status);
+                cur.keys = new_keys;
+            }
+            None if mode == WriteMode::Upsert => {
+                *next += 1;
+                counters.change(*next, None, Some(new_side));
+                current.insert(
+                    s.id.clone(),
+                    Existing {
+                        seq: *next,
+                        tally: new_tally,
+                        status: s.status.to_owned(),
+                        path: s.path.clone(),
+                        keys: new_keys,
+                    },
+                );
+            }
+            None => {
+                written.push(false);
+                continue;
+            }
+        }
+        last.insert(&s.id, i);
+        written.push(true);
+    }
+    let mut finals: Vec<(&SampleWrite, &Existing)> = Vec::with_capacity(last.len());
+    let mut order: Vec<usize> = last.values().copied().collect();
+    order.sort_unstable();
+    for i in order {
+        let s = &samples[i];
+        let cur = current
+            .get(&s.id)
+            .ok_or_else(|| StoreError::other("a written sample lost its row"))?;
+        finals.push((s, cur));
+    }
+    for (table, had) in [
+        ("sample_labels", &had_labels),
+        ("sample_metadata", &had_metadata),
+    ] {
+        let ids: Vec<&str> = finals
+            .iter()
+            .map(|(s, _)| s.id.as_str())
+            .filter(|id| had.contains(*id))
+            .collect();
+        delete_index_rows(tx, table, dataset_id, &ids).await?;
+    }
+    upsert_rows(tx, dataset_id, &finals, now).await?;
+    insert_label_rows(tx, dataset_id, &finals).await?;
+    insert_metadata_rows(tx, dataset_id, &finals).await?;
+    Ok(written)
 }
 
 /// Takes the dataset's row lock and returns its last sequence number; `None` when the

@@ -55,10 +55,10 @@ impl DatasetService {
             project_id: project_id.to_owned(),
             dataset_id: Some(id.clone()),
             kind: kind::IMPORT,
-            payload: serde_json::json!(ImportPayload {
-                source: new.input_path.as_dir(),
-                import_annotations: new.import_annotations,
-            }),
+            payload: serde_json::json!(ImportPayload::dataset_input(
+                new.input_path.as_dir(),
+                new.import_annotations,
+            )),
         });
         let mut source = new.data_source.clone();
         source.data_path = Some(new.input_path.as_dir());

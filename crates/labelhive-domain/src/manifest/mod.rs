@@ -9,7 +9,11 @@
 //!   Labelhive extension, so that nothing is lost);
 //! - non-hard sample metadata goes to the line's `property`.
 
+mod parse;
+
 use serde_json::{json, Map, Value};
+
+pub use parse::{label_type_of, parse_line, AnnotationLoc, ManifestEntry, ManifestSource};
 
 use crate::annotation::{SampleLabel, SampleMetadata};
 

@@ -1,0 +1,279 @@
+//! Manifest imports: the manifest streams line by line; each line becomes a sample
+//! with its labels (inline, or read from its PASCAL VOC file). A bad line is refused
+//! with its number and the rest goes on. A resumed run skips the lines its stored
+//! tally already consumed.
+
+use futures::StreamExt;
+use labelhive_domain::annotation::SampleMetadata;
+use labelhive_domain::ids::sample_id_for_path;
+use labelhive_domain::import::MAX_ITEM_BYTES;
+use labelhive_domain::manifest::{parse_line, AnnotationLoc, ManifestEntry, ManifestSource};
+use labelhive_domain::obs_path::ObsPath;
+use labelhive_domain::voc::parse_voc;
+use labelhive_domain::DomainError;
+use serde_json::Value;
+use tokio::sync::watch;
+
+use super::importer::{Importer, Item};
+use crate::app::AppState;
+
+/// How a manifest import ended.
+pub(crate) enum Ended {
+    /// Every line was read.
+    Done,
+    /// The job was abandoned.
+    Abandoned,
+    /// The server is stopping.
+    Interrupted,
+}
+
+/// Splits a byte stream into lines without holding more than one line (bounded).
+struct Lines {
+    buf: Vec<u8>,
+    /// The current line passed the size limit: drop bytes up to its end.
+    overlong: bool,
+}
+
+/// One line, or the note that it was too long.
+enum Line {
+    Text(Vec<u8>),
+    TooLong,
+}
+
+impl Lines {
+    fn new() -> Self {
+        Self {
+            buf: Vec::new(),
+            overlong: false,
+        }
+    }
+
+    /// Feeds a chunk; returns the lines it completed.
+    fn feed(&mut self, chunk: &[u8]) -> Vec<Line> {
+        let mut out = Vec::new();
+        let mut rest = chunk;
+        while let Some(i) = rest.iter().position(|b| *b == b'\n') {
+            let (head, tail) = rest.split_at(i);
+            if self.overlong {
+                out.push(Line::TooLong);
+            } else {
+                self.buf.extend_from_slice(head);
+                out.push(Line::Text(std::mem::take(&mut self.buf)));
+            }
+            self.overlong = false;
+            rest = &tail[1..];
+        }
+        if !self.overlong {
+            self.buf.extend_from_slice(rest);
+            if self.buf.len() > MAX_ITEM_BYTES {
+                self.buf = Vec::new();
+                self.overlong = true;
+            }
+        }
+        out
+    }
+
+    /// The last line, when the stream does not end with a newline.
+    fn finish(self) -> Option<Line> {
+        if self.overlong {
+            Some(Line::TooLong)
+        } else if self.buf.is_empty() {
+            None
+        } else {
+            Some(Line::Text(self.buf))
+        }
+    }
+}
+
+/// Reads a small file (annotation files, texts), refusing one past the size limit.
+async fn read_small(state: &AppState, path: &ObsPath) -> Result<Vec<u8>, DomainError> {
+    match state.blob.size(path).await? {
+        None => Err(DomainError::ObsPathNotFound(path.as_file())),
+        Some(n) if n > MAX_ITEM_BYTES as u64 => Err(DomainError::invalid(
+            path.as_file(),
+            format!("is {n} bytes; annotation and text files may hold at most {MAX_ITEM_BYTES}"),
+        )),
+        Some(_) => state.blob.get(path).await,
+    }
+}
+
+/// Reads the shapes of a PASCAL VOC file into the entry.
+pub(crate) async fn read_voc(
+    state: &AppState,
+    loc: &AnnotationLoc,
+    labels: &mut Vec<labelhive_domain::annotation::SampleLabel>,
+    metadata: &mut SampleMetadata,
+) -> Result<(), DomainError> {
+    let path = ObsPath::parse("annotation-loc", &loc.path)?;
+    let bytes = read_small(state, &path).await?;
+    let xml = String::from_utf8(bytes)
+        .map_err(|_| DomainError::invalid(loc.path.clone(), "is not UTF-8 text"))?;
+    let doc = parse_voc(&xml).map_err(|why| DomainError::invalid(loc.path.clone(), why))?;
+    if let Some(size) = doc.size {
+        metadata
+            .0
+            .entry("@modelarts:size")
+            .or_insert_with(|| Value::from(vec![size.width, size.height, size.depth]));
+    }
+    for mut label in doc.labels {
+        // Video frames keep their type; a segmentation file's shapes say so themselves.
+        if loc.label_type == 600 || (loc.label_type == 3 && label.label_type == Some(1)) {
+            label.label_type = Some(loc.label_type);
+        }
+        labels.push(label);
+    }
+    Ok(())
+}
+
+/// The item of a parsed line: checks the file, writes inline text, reads VOC files.
+async fn item(
+    state: &AppState,
+    imp: &Importer<'_>,
+    entry: ManifestEntry,
+    line: i64,
+) -> Result<Item, DomainError> {
+    let ManifestEntry {
+        source,
+        hard,
+        mut metadata,
+        mut labels,
+        annotation_locs,
+        ..
+    } = entry;
+    let (path, size, text) = match source {
+        ManifestSource::Object(p) => {
+            let obs = ObsPath::parse("source", &p)?;
+            let size = state
+                .blob
+                .size(&obs)
+                .await?
+                .ok_or_else(|| DomainError::ObsPathNotFound(p.clone()))?;
+            (p, i64::try_from(size).unwrap_or(i64::MAX), None)
+        }
+        ManifestSource::Content(text) => {
+            let path = content_path(imp, &text)?;
+            let bytes = text.as_bytes().to_vec();
+            let size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
+            state.blob.put(&path, bytes).await?;
+            (path.as_file(), size, Some(text))
+        }
+    };
+    if imp.payload.import_annotations {
+        for loc in &annotation_locs {
+            read_voc(state, loc, &mut labels, &mut metadata).await?;
+        }
+    }
+    let text = match text {
+        Some(t) => Some(t),
+        None if labelhive_domain::annotation::needs_text(&labels) => {
+            let bytes = read_small(state, &ObsPath::parse("source", &path)?).await?;
+            Some(String::from_utf8_lossy(&bytes).into_owned())
+        }
+        None => None,
+    };
+    Ok(Item {
+        path,
+        size,
+        labels,
+        metadata,
+        hard,
+        text,
+        line: Some(line),
+    })
+}
+
+/// Where an inline text is stored: under the dataset's input path, in `import_folder`
+/// (default `content`), named by the text's hash so a re-import finds the same file.
+pub(crate) fn content_path(imp: &Importer<'_>, text: &str) -> Result<ObsPath, DomainError> {
+    let input = imp
+        .dataset
+        .data_sources
+        .first()
+        .and_then(|s| s.data_path.as_deref())
+        .ok_or_else(|| DomainError::invalid("dataset", "has no input path"))?;
+    let folder = imp.payload.import_folder.as_deref().unwrap_or("content");
+    let name = format!("{}.txt", sample_id_for_path(&format!("content://{text}")));
+    ObsPath::parse("import_folder", &format!("{input}{folder}/{name}"))
+}
+
+/// Imports the manifest at `source`.
+pub(crate) async fn run(
+    state: &AppState,
+    imp: &mut Importer<'_>,
+    source: &ObsPath,
+    stop: &watch::Receiver<bool>,
+) -> Result<Ended, DomainError> {
+    let Some(mut chunks) = state.blob.stream(source).await? else {
+        return Err(DomainError::ObsPathNotFound(source.as_file()));
+    };
+    let resume_after = imp.tally.consumed;
+    let dataset_type = imp.dataset.kind().code();
+    let mut lines = Lines::new();
+    let mut n: i64 = 0;
+    let mut finished = false;
+    while !finished {
+        let ready = match chunks.next().await {
+            Some(chunk) => lines.feed(&chunk?),
+            None => {
+                finished = true;
+                std::mem::replace(&mut lines, Lines::new())
+                    .finish()
+                    .into_iter()
+                    .collect()
+            }
+        };
+        for l in ready {
+            n += 1;
+            if n <= resume_after {
+                continue;
+            }
+            imp.tally.consumed = n;
+            imp.tally.total_samples += 1;
+            let entry = match l {
+                Line::TooLong => Err(format!("is longer than {MAX_ITEM_BYTES} bytes")),
+                Line::Text(bytes) => match std::str::from_utf8(&bytes) {
+                    Err(_) => Err("is not UTF-8 text".to_owned()),
+                    Ok(s) if s.trim().is_empty() => {
+                        imp.tally.total_samples -= 1;
+                        continue;
+                    }
+                    Ok(s) => parse_line(s.trim_end_matches('\r'), dataset_type),
+                },
+            };
+            let result = match entry {
+                Ok(entry) => item(state, imp, entry, n).await,
+                Err(why) => Err(DomainError::invalid(format!("line {n}"), why)),
+            };
+            match result {
+                Ok(item) => {
+                    if !imp.add(item).await? {
+                        return Ok(Ended::Abandoned);
+                    }
+                }
+                Err(e) => {
+                    let e = match e {
+                        DomainError::InvalidParameter { field, reason }
+                            if !field.starts_with("line ") =>
+                        {
+                            DomainError::invalid(format!("line {n}: {field}"), reason)
+                        }
+                        other => other,
+                    };
+                    imp.fail(Some(n), None, &e);
+                }
+            }
+            if *stop.borrow() {
+                return Ok(if imp.flush().await? {
+                    Ended::Interrupted
+                } else {
+                    Ended::Abandoned
+                });
+            }
+        }
+    }
+    Ok(if imp.flush().await? {
+        Ended::Done
+    } else {
+        Ended::Abandoned
+    })
+}
