@@ -20,17 +20,17 @@ both_backends!(a_publish_killed_mid_way_resumes_and_publishes_every_sample_once)
 
 const FILES: usize = 12_000;
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     l.local_addr().expect("addr").port()
 }
 
 /// A server process, killed with SIGKILL and reaped when dropped.
-struct ServerProcess(Child);
+pub(crate) struct ServerProcess(Child);
 
 impl ServerProcess {
     /// SIGKILL, then wait so no zombie is left.
-    fn kill(mut self) {
+    pub(crate) fn kill(mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -43,7 +43,12 @@ impl Drop for ServerProcess {
     }
 }
 
-fn start(data_dir: &Path, port: u16, database_url: Option<&str>, log: &Path) -> ServerProcess {
+pub(crate) fn start(
+    data_dir: &Path,
+    port: u16,
+    database_url: Option<&str>,
+    log: &Path,
+) -> ServerProcess {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_labelhive"));
     cmd.arg("serve")
         .arg("--data-dir")
@@ -68,7 +73,7 @@ fn start(data_dir: &Path, port: u16, database_url: Option<&str>, log: &Path) -> 
     ServerProcess(cmd.spawn().expect("spawn labelhive"))
 }
 
-async fn wait_healthy(client: &reqwest::Client, addr: SocketAddr) {
+pub(crate) async fn wait_healthy(client: &reqwest::Client, addr: SocketAddr) {
     for _ in 0..200 {
         if let Ok(r) = client.get(format!("http://{addr}/health")).send().await {
             if r.status().is_success() {
@@ -80,7 +85,12 @@ async fn wait_healthy(client: &reqwest::Client, addr: SocketAddr) {
     panic!("server at {addr} never became healthy");
 }
 
-async fn details(client: &reqwest::Client, addr: SocketAddr, creds: &Creds, id: &str) -> Value {
+pub(crate) async fn details(
+    client: &reqwest::Client,
+    addr: SocketAddr,
+    creds: &Creds,
+    id: &str,
+) -> Value {
     let path = format!("/v2/{}/datasets/{id}", creds.project_id);
     let r: Resp = send_signed_to(
         client,
@@ -215,7 +225,7 @@ async fn an_import_killed_mid_way_resumes_and_registers_every_file_once(backend:
     drop(pg);
 }
 
-async fn call(
+pub(crate) async fn call(
     client: &reqwest::Client,
     addr: SocketAddr,
     creds: &Creds,
