@@ -397,6 +397,57 @@ async fn main() {
         let (p50, p99) = latencies(&client, &path, 100).await;
         rows.push(format!("| {what} | {p50:.2} | {p99:.2} |"));
     }
+    // Import the version's manifest (n lines of existing files, labeled) into a new
+    // dataset: the migration path of the manifest specification.
+    let (_, v) = client
+        .call(
+            reqwest::Method::GET,
+            &format!("/datasets/{id}/versions/{vid}"),
+            None,
+        )
+        .await;
+    let manifest = v["manifest_path"].as_str().unwrap().to_owned();
+    std::fs::create_dir_all(dir.path().join("obs/bench/in2")).unwrap();
+    let (status, created) = client
+        .call(
+            reqwest::Method::POST,
+            "/datasets",
+            Some(&json!({
+                "dataset_name": "bench-import", "dataset_type": 100,
+                "data_sources": [{"data_path": "/bench/in2/"}], "work_path": "/bench/out/", "work_path_type": 0,
+                "labels": [{"name": "pos"}, {"name": "neg"}]
+            })),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let id2 = created["dataset_id"].as_str().unwrap().to_owned();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let t = Instant::now();
+    let (status, task) = client
+        .call(
+            reqwest::Method::POST,
+            &format!("/datasets/{id2}/import-tasks"),
+            Some(&json!({"import_type": "manifest", "import_path": manifest})),
+        )
+        .await;
+    assert_eq!(status, 200, "{task}");
+    let task_id = task["task_id"].as_str().unwrap().to_owned();
+    loop {
+        let (_, t) = client
+            .call(
+                reqwest::Method::GET,
+                &format!("/datasets/{id2}/import-tasks/{task_id}"),
+                None,
+            )
+            .await;
+        if t["status"] == "COMPLETED" || t["status"] == "FAILED" {
+            assert_eq!(t["status"], "COMPLETED", "{t}");
+            assert_eq!(t["imported_sample_count"], n as i64, "{t}");
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let import_secs = t.elapsed().as_secs_f64();
     let peak = mem_kb(pid, "VmHWM:");
 
     println!("## {backend}, {n} text samples\n");
@@ -411,6 +462,10 @@ async fn main() {
     println!(
         "| publish a version (copy + manifest) | {:.0} samples/s ({publish_secs:.1} s) |",
         n as f64 / publish_secs
+    );
+    println!(
+        "| import that manifest into a new dataset | {:.0} samples/s ({import_secs:.1} s) |",
+        n as f64 / import_secs
     );
     println!(
         "| server memory idle (RSS) | {:.1} MB |",

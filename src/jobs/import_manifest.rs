@@ -196,6 +196,60 @@ pub(crate) fn content_path(imp: &Importer<'_>, text: &str) -> Result<ObsPath, Do
     ObsPath::parse("import_folder", &format!("{input}{folder}/{name}"))
 }
 
+/// Lines resolved together: their files are checked and read concurrently.
+const RESOLVE_CHUNK: usize = 256;
+/// File checks and reads in flight at once.
+const PARALLEL_RESOLVES: usize = 16;
+
+/// A parsed line waiting to be resolved, with its number.
+type Pending = (i64, Result<ManifestEntry, String>);
+
+/// Resolves a chunk of lines concurrently, then adds them in line order.
+/// `Ok(false)` when the job was abandoned.
+async fn process(
+    state: &AppState,
+    imp: &mut Importer<'_>,
+    pending: &mut Vec<Pending>,
+) -> Result<bool, DomainError> {
+    let resolved: Vec<(i64, Result<Item, DomainError>)> = {
+        let shared: &Importer<'_> = imp;
+        futures::stream::iter(pending.drain(..))
+            .map(|(n, entry)| async move {
+                let r = match entry {
+                    Ok(entry) => item(state, shared, entry, n).await,
+                    Err(why) => Err(DomainError::invalid(format!("line {n}"), why)),
+                };
+                (n, r)
+            })
+            .buffered(PARALLEL_RESOLVES)
+            .collect()
+            .await
+    };
+    for (n, r) in resolved {
+        imp.tally.consumed = n;
+        imp.tally.total_samples += 1;
+        match r {
+            Ok(item) => {
+                if !imp.add(item).await? {
+                    return Ok(false);
+                }
+            }
+            Err(e) => {
+                let e = match e {
+                    DomainError::InvalidParameter { field, reason }
+                        if !field.starts_with("line ") =>
+                    {
+                        DomainError::invalid(format!("line {n}: {field}"), reason)
+                    }
+                    other => other,
+                };
+                imp.fail(Some(n), None, &e);
+            }
+        }
+    }
+    Ok(true)
+}
+
 /// Imports the manifest at `source`.
 pub(crate) async fn run(
     state: &AppState,
@@ -211,6 +265,7 @@ pub(crate) async fn run(
     let mut lines = Lines::new();
     let mut n: i64 = 0;
     let mut finished = false;
+    let mut pending: Vec<Pending> = Vec::with_capacity(RESOLVE_CHUNK);
     while !finished {
         let ready = match chunks.next().await {
             Some(chunk) => lines.feed(&chunk?),
@@ -227,49 +282,31 @@ pub(crate) async fn run(
             if n <= resume_after {
                 continue;
             }
-            imp.tally.consumed = n;
-            imp.tally.total_samples += 1;
             let entry = match l {
                 Line::TooLong => Err(format!("is longer than {MAX_ITEM_BYTES} bytes")),
                 Line::Text(bytes) => match std::str::from_utf8(&bytes) {
                     Err(_) => Err("is not UTF-8 text".to_owned()),
-                    Ok(s) if s.trim().is_empty() => {
-                        imp.tally.total_samples -= 1;
-                        continue;
-                    }
+                    Ok(s) if s.trim().is_empty() => continue,
                     Ok(s) => parse_line(s.trim_end_matches('\r'), dataset_type),
                 },
             };
-            let result = match entry {
-                Ok(entry) => item(state, imp, entry, n).await,
-                Err(why) => Err(DomainError::invalid(format!("line {n}"), why)),
-            };
-            match result {
-                Ok(item) => {
-                    if !imp.add(item).await? {
-                        return Ok(Ended::Abandoned);
-                    }
+            pending.push((n, entry));
+            if pending.len() >= RESOLVE_CHUNK {
+                if !process(state, imp, &mut pending).await? {
+                    return Ok(Ended::Abandoned);
                 }
-                Err(e) => {
-                    let e = match e {
-                        DomainError::InvalidParameter { field, reason }
-                            if !field.starts_with("line ") =>
-                        {
-                            DomainError::invalid(format!("line {n}: {field}"), reason)
-                        }
-                        other => other,
-                    };
-                    imp.fail(Some(n), None, &e);
+                if *stop.borrow() {
+                    return Ok(if imp.flush().await? {
+                        Ended::Interrupted
+                    } else {
+                        Ended::Abandoned
+                    });
                 }
-            }
-            if *stop.borrow() {
-                return Ok(if imp.flush().await? {
-                    Ended::Interrupted
-                } else {
-                    Ended::Abandoned
-                });
             }
         }
+    }
+    if !process(state, imp, &mut pending).await? {
+        return Ok(Ended::Abandoned);
     }
     Ok(if imp.flush().await? {
         Ended::Done
