@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use labelhive_domain::blob::Blob;
 use labelhive_domain::services::datasets::DatasetService;
+use labelhive_domain::services::exports::ExportService;
 use labelhive_domain::services::imports::ImportService;
 use labelhive_domain::services::labels::LabelService;
 use labelhive_domain::services::samples::SampleService;
@@ -37,6 +38,8 @@ pub struct AppState {
     pub versions: VersionService,
     /// Import task use cases.
     pub imports: ImportService,
+    /// Export task use cases.
+    pub exports: ExportService,
 }
 
 impl AppState {
@@ -48,6 +51,7 @@ impl AppState {
             labels: LabelService::new(store.clone()),
             versions: VersionService::new(store.clone()),
             imports: ImportService::new(store.clone()),
+            exports: ExportService::new(store.clone(), blob.clone()),
             store,
             blob,
             keys: Arc::new(keys),

@@ -131,6 +131,22 @@ impl Blob for LocalBlob {
         ))))
     }
 
+    async fn copy(&self, from: &ObsPath, to: &ObsPath) -> Result<(), DomainError> {
+        // The local store hard-links (same root, so same file system): an export of a
+        // million files costs a million links, not a million copies.
+        match self
+            .store
+            .copy(&Self::location(from), &Self::location(to))
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(object_store::Error::NotFound { .. }) => {
+                Err(DomainError::ObsPathNotFound(from.as_file()))
+            }
+            Err(e) => Err(blob_error(e)),
+        }
+    }
+
     async fn size(&self, path: &ObsPath) -> Result<Option<u64>, DomainError> {
         match self.store.head(&Self::location(path)).await {
             Ok(meta) => Ok(Some(meta.size)),

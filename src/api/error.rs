@@ -68,6 +68,9 @@ fn status_of(err: &DomainError) -> StatusCode {
         | DomainError::BucketAsPath(_)
         | DomainError::BucketNotFound(_)
         | DomainError::ImportRunning(_)
+        | DomainError::ExportParameter { .. }
+        | DomainError::InvalidExportPath(_)
+        | DomainError::SyncRunning(_)
         | DomainError::Unsupported(_) => StatusCode::BAD_REQUEST,
         DomainError::DatasetNotFound(_)
         | DomainError::VersionNotFound(_)

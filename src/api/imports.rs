@@ -93,7 +93,7 @@ impl TryFrom<CreateImportRequest> for ImportRequest {
 }
 
 /// The `{task_id}` path parameter; a malformed id names no task (404).
-fn task_id(params: &HashMap<String, String>) -> ApiResult<String> {
+pub(crate) fn task_id(params: &HashMap<String, String>) -> ApiResult<String> {
     let id = params.get("task_id").cloned().unwrap_or_default();
     if is_resource_id(&id) {
         Ok(id)

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod datasets;
 pub mod error;
+pub mod exports;
 pub mod extract;
 pub mod files;
 pub mod health;
@@ -28,6 +29,7 @@ use error::ApiError;
 pub fn router(state: AppState) -> Router {
     let v2 = Router::new()
         .merge(datasets::router())
+        .merge(exports::router())
         .merge(imports::router())
         .merge(labels::router())
         .merge(samples::router())

@@ -2,7 +2,7 @@
 //! with the labels of the dataset type's directory layout (spec guide:
 //! specifications_for_importing_data_from_an_obs_directory):
 //! - image and sound classification: the last folder names the label; for images a
-//!   `<stem>.txt` beside the file may list labels instead;
+//!   `<stem>.txt` beside the file lists labels instead, and wins over the folder;
 //! - object detection and segmentation: a PASCAL VOC `<stem>.xml` beside the image;
 //! - text classification: every line of a text file is a sample, labeled after a
 //!   separator or by the same line of `<stem>_result.txt`.
@@ -81,13 +81,17 @@ async fn file_labels(
     let class_type = allowed_label_types(kind).first().copied().unwrap_or(0);
     match kind {
         DatasetType::ImageClassification | DatasetType::SoundClassification => {
-            if let Some(folder) = class_folder_label(relative) {
-                labels = class_labels(vec![folder.to_owned()], class_type);
-            } else if kind == DatasetType::ImageClassification {
+            // A label file beside an image is the more specific statement: it wins
+            // over the folder the image sits in.
+            let mut beside = None;
+            if kind == DatasetType::ImageClassification {
                 let txt = sibling(path, &format!("{}.txt", stem(path.file_name())))?;
-                if let Some(content) = side_file(state, &txt).await? {
-                    labels = class_labels(label_file_names(&content), class_type);
-                }
+                beside = side_file(state, &txt).await?;
+            }
+            if let Some(content) = beside {
+                labels = class_labels(label_file_names(&content), class_type);
+            } else if let Some(folder) = class_folder_label(relative) {
+                labels = class_labels(vec![folder.to_owned()], class_type);
             }
         }
         DatasetType::ObjectDetection | DatasetType::ImageSegmentation => {

@@ -6,6 +6,7 @@
 //! (one process owns the file). Job kinds are idempotent, so running a job twice never
 //! doubles its effect.
 
+mod export;
 mod import;
 mod import_dir;
 mod import_manifest;
@@ -98,6 +99,7 @@ impl Runner {
         let ended = match job.kind.as_str() {
             kind::IMPORT => import::run(&self.state, &self.owner, &job, stop).await,
             kind::PUBLISH => publish::run(&self.state, &self.owner, &job, stop).await,
+            kind::EXPORT => export::run(&self.state, &self.owner, &job, stop).await,
             other => Err(DomainError::Unsupported(format!("job kind {other}"))),
         };
         heartbeat.abort();
@@ -134,6 +136,9 @@ impl Runner {
                     (job.kind == kind::IMPORT && !task).then_some(status::ABNORMAL);
                 if job.kind == kind::PUBLISH {
                     publish::failed(&self.state, &job, &e.to_string()).await;
+                }
+                if job.kind == kind::EXPORT {
+                    export::failed(&self.state, &job).await;
                 }
                 store
                     .finish_job(&job.id, &self.owner, &outcome, dataset_status)

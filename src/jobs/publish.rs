@@ -94,7 +94,7 @@ fn s3_uri(obs_path: &str) -> String {
 }
 
 /// `2019-01-23 11:30:30` (UTC) for a time in ms.
-fn manifest_time(ms: i64) -> String {
+pub(crate) fn manifest_time(ms: i64) -> String {
     let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
     time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
         .ok()

@@ -14,19 +14,19 @@ both_backends!(directory_layouts_import_their_labels);
 both_backends!(import_requests_are_checked_and_change_nothing);
 
 /// Writes a file under the object store root.
-fn put(app: &TestApp, path: &str, content: &str) {
+pub(crate) fn put(app: &TestApp, path: &str, content: &str) {
     let file = app.obs().join(path.trim_start_matches('/'));
     std::fs::create_dir_all(file.parent().expect("parent")).expect("mkdir");
     std::fs::write(file, content).expect("write");
 }
 
 /// Writes a manifest from JSON values and raw lines.
-fn put_manifest(app: &TestApp, path: &str, lines: &[String]) {
+pub(crate) fn put_manifest(app: &TestApp, path: &str, lines: &[String]) {
     put(app, path, &(lines.join("\n") + "\n"));
 }
 
 /// Starts an import and waits for its end; returns the task details.
-async fn import(app: &TestApp, dataset_id: &str, body: &Value) -> Value {
+pub(crate) async fn import(app: &TestApp, dataset_id: &str, body: &Value) -> Value {
     let r = app
         .post(&format!("/datasets/{dataset_id}/import-tasks"), body)
         .await;
@@ -51,7 +51,7 @@ pub(crate) async fn wait_for_task(app: &TestApp, dataset_id: &str, task: &str) -
 }
 
 /// Samples of a dataset by file name, with their labels.
-async fn samples_by_name(app: &TestApp, dataset_id: &str) -> Vec<(String, Value)> {
+pub(crate) async fn samples_by_name(app: &TestApp, dataset_id: &str) -> Vec<(String, Value)> {
     let r = app
         .get(&format!(
             "/datasets/{dataset_id}/data-annotations/samples?limit=100"
@@ -72,7 +72,7 @@ async fn samples_by_name(app: &TestApp, dataset_id: &str) -> Vec<(String, Value)
     out
 }
 
-fn label_names(sample: &Value) -> Vec<String> {
+pub(crate) fn label_names(sample: &Value) -> Vec<String> {
     let mut names: Vec<String> = sample["labels"]
         .as_array()
         .map(|l| {

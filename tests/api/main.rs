@@ -14,6 +14,7 @@ mod crash;
 mod crash_import;
 mod datasets;
 mod datasets_invalid;
+mod exports;
 mod imports;
 mod label_types;
 mod paging;

@@ -33,7 +33,7 @@ pub(crate) async fn wait_for_version(app: &TestApp, dataset_id: &str, version_id
 }
 
 /// Publishes and waits; returns the version's details.
-async fn publish(app: &TestApp, dataset_id: &str, body: &Value) -> Value {
+pub(crate) async fn publish(app: &TestApp, dataset_id: &str, body: &Value) -> Value {
     let r = app
         .post(&format!("/datasets/{dataset_id}/versions"), body)
         .await;
@@ -48,7 +48,7 @@ async fn publish(app: &TestApp, dataset_id: &str, body: &Value) -> Value {
 }
 
 /// The manifest's lines, parsed.
-fn manifest(app: &TestApp, manifest_path: &str) -> Vec<Value> {
+pub(crate) fn manifest(app: &TestApp, manifest_path: &str) -> Vec<Value> {
     let file = app.obs().join(manifest_path.trim_start_matches('/'));
     let text = std::fs::read_to_string(&file).expect("manifest file");
     text.lines()

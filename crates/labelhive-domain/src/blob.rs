@@ -47,6 +47,9 @@ pub trait Blob: Send + Sync {
     async fn get(&self, path: &ObsPath) -> Result<Vec<u8>, DomainError>;
     /// Opens a streaming upload to `path` (memory stays flat however large the object).
     async fn writer(&self, path: &ObsPath) -> Result<Box<dyn BlobWriter>, DomainError>;
-    /// The size of a file, `None` when there is none.
+    /// Copies a file (server-side where the store can); `ObsPathNotFound` when `from`
+    /// does not exist.
+    async fn copy(&self, from: &ObsPath, to: &ObsPath) -> Result<(), DomainError>;
+    /// Size of a file, `None` when absent.
     async fn size(&self, path: &ObsPath) -> Result<Option<u64>, DomainError>;
 }

@@ -56,6 +56,20 @@ pub enum DomainError {
     /// An import is queued or running on the dataset.
     #[error("Dataset already has running import task: {0}")]
     ImportRunning(String),
+    /// An export parameter breaks a documented rule.
+    #[error("Invalid export parameter: {field}: {reason}")]
+    ExportParameter {
+        /// The field, in the wire's words.
+        field: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The export path is missing or unusable.
+    #[error("Invalid export path: {0}")]
+    InvalidExportPath(String),
+    /// A synchronization is queued or running on the dataset.
+    #[error("A data synchronization task is being executed for the dataset: {0}")]
+    SyncRunning(String),
     /// A project of that name already exists.
     #[error("Project already exists: {0}")]
     ProjectNameTaken(String),
@@ -102,6 +116,9 @@ impl DomainError {
             Self::Conflict(_) => "ModelArts.4343",
             Self::TaskNotFound(_) => "ModelArts.4359",
             Self::ImportRunning(_) => "ModelArts.4356",
+            Self::ExportParameter { .. } => "ModelArts.4384",
+            Self::InvalidExportPath(_) => "ModelArts.4358",
+            Self::SyncRunning(_) => "ModelArts.4355",
             Self::ProjectNameTaken(_) => "ModelArts.0101",
             Self::Unsupported(_) => "ModelArts.0104",
             Self::Internal(_) => "ModelArts.5000",

@@ -12,6 +12,10 @@ pub mod kind {
     pub const IMPORT: &str = "import";
     /// Publishes a dataset version.
     pub const PUBLISH: &str = "publish";
+    /// Exports samples to a directory or a new dataset.
+    pub const EXPORT: &str = "export";
+    /// Synchronizes a dataset with its input path.
+    pub const SYNC: &str = "sync";
 }
 
 /// Where a job is in its life.
@@ -116,6 +120,7 @@ pub fn running_task_type(kind: &str) -> Option<i32> {
     match kind {
         self::kind::IMPORT => Some(5),
         self::kind::PUBLISH => Some(6),
+        self::kind::EXPORT => Some(2),
         _ => None,
     }
 }

@@ -4,6 +4,7 @@ pub mod annotation;
 pub mod blob;
 pub mod dataset;
 pub mod error;
+pub mod export;
 pub mod hard;
 pub mod ids;
 pub mod import;

@@ -128,6 +128,10 @@ pub struct SampleFilter {
     pub score: Option<(f64, f64)>,
     /// From `search_conditions`, AND-ed.
     pub conditions: Vec<Condition>,
+    /// Conditions of which one must hold (an export's `search_conditions`); empty: no rule.
+    pub any_of: Vec<Condition>,
+    /// Only these sample ids (an export's `samples`); empty: no rule.
+    pub ids: Vec<String>,
 }
 
 /// A `sample_state` value.
@@ -363,6 +367,7 @@ pub fn sample_filter(
             Some(raw) => parse_search_conditions(raw, now_ms)?,
             None => Vec::new(),
         },
+        ..SampleFilter::default()
     })
 }
 

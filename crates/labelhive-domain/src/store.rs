@@ -169,6 +169,8 @@ pub trait DatasetStore {
     ) -> StoreResult<Option<Modified>>;
     /// Deletes a dataset with its labels and samples and cancels its jobs; false if unknown.
     async fn delete_dataset(&self, project_id: &str, dataset_id: &str) -> StoreResult<bool>;
+    /// Sets a dataset's status (a dataset filled by a job becomes usable); false if unknown.
+    async fn set_dataset_status(&self, dataset_id: &str, status: i32) -> StoreResult<bool>;
     /// Queued and running jobs of these datasets.
     async fn running_jobs(&self, dataset_ids: &[String]) -> StoreResult<Vec<RunningJob>>;
     /// The first `limit` samples of a dataset, oldest first.
@@ -232,6 +234,15 @@ pub trait SampleStore {
         query: &SampleFilter,
         page: SamplePage,
     ) -> StoreResult<(Vec<Sample>, i64)>;
+    /// The next `limit` samples matching `query` after sequence number `after` (0 for
+    /// the start), in insertion order, each with its sequence number.
+    async fn scan_samples(
+        &self,
+        dataset_id: &str,
+        query: &SampleFilter,
+        after: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<(i64, Sample)>>;
     /// The dataset's nonzero sample counters: samples per state (`__ALL__`, ...), hard
     /// examples (`hard`), mentions per hard reason (`hard_reason:<id>`) and samples
     /// per metadata key (`meta:<key>`).
@@ -310,6 +321,15 @@ pub trait JobStore {
     async fn claim_job(&self, owner: &str, now: i64, lease_until: i64) -> StoreResult<Option<Job>>;
     /// Extends a lease; false if `owner` no longer holds the job.
     async fn renew_lease(&self, job_id: &str, owner: &str, lease_until: i64) -> StoreResult<bool>;
+    /// Records a running job's progress and result; false if `owner` no longer holds it.
+    async fn job_progress(
+        &self,
+        job_id: &str,
+        owner: &str,
+        done: i64,
+        total: i64,
+        result: &serde_json::Value,
+    ) -> StoreResult<bool>;
     /// Ends a job held by `owner`, and sets its dataset's status if given, in one
     /// transaction; false if the job was no longer held (canceled or re-claimed).
     async fn finish_job(

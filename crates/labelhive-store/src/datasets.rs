@@ -346,6 +346,19 @@ impl DatasetStore for SqlStore {
         Ok(true)
     }
 
+    async fn set_dataset_status(&self, dataset_id: &str, status: i32) -> StoreResult<bool> {
+        let (_gate, mut tx) = self.begin_write().await?;
+        let done = sqlx::query("update datasets set status = $1, update_time = $2 where id = $3")
+            .bind(i64::from(status))
+            .bind(now_ms())
+            .bind(dataset_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        Ok(done.rows_affected() == 1)
+    }
+
     async fn running_jobs(&self, dataset_ids: &[String]) -> StoreResult<Vec<RunningJob>> {
         if dataset_ids.is_empty() {
             return Ok(Vec::new());

@@ -29,6 +29,19 @@ pub(crate) fn push_filter(sql: &mut Sql, filter: &SampleFilter) {
     for c in &filter.conditions {
         push_condition(sql, c);
     }
+    if !filter.any_of.is_empty() {
+        sql.push(" and (");
+        for (i, c) in filter.any_of.iter().enumerate() {
+            sql.push(if i == 0 { "(1 = 1" } else { " or (1 = 1" });
+            push_condition(sql, c);
+            sql.push(")");
+        }
+        sql.push(")");
+    }
+    if !filter.ids.is_empty() {
+        let ids: Vec<&str> = filter.ids.iter().map(String::as_str).collect();
+        crate::samples::push_in(sql, " and s.id", &ids);
+    }
 }
 
 fn push_range(sql: &mut Sql, column: &str, lo: f64, hi: f64) {

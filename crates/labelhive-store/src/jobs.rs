@@ -83,6 +83,30 @@ impl JobStore for SqlStore {
         Ok(done.rows_affected() == 1)
     }
 
+    async fn job_progress(
+        &self,
+        job_id: &str,
+        owner: &str,
+        done: i64,
+        total: i64,
+        result: &serde_json::Value,
+    ) -> StoreResult<bool> {
+        let changed = sqlx::query(
+            "update jobs set progress_done = $1, progress_total = $2, result = $3, update_time = $4 \
+             where id = $5 and lease_owner = $6 and status = 'running'",
+        )
+        .bind(done)
+        .bind(total)
+        .bind(to_json(result)?)
+        .bind(now_ms())
+        .bind(job_id)
+        .bind(owner)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(changed.rows_affected() == 1)
+    }
+
     async fn finish_job(
         &self,
         job_id: &str,

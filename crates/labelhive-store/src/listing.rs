@@ -65,7 +65,12 @@ pub(crate) async fn samples_by_id(
 
 /// The bucket-counted scope a filter amounts to, if it is that simple.
 fn scope_of(q: &SampleFilter) -> Option<String> {
-    if q.label_type.is_some() || q.score.is_some() || !q.conditions.is_empty() {
+    if q.label_type.is_some()
+        || q.score.is_some()
+        || !q.conditions.is_empty()
+        || !q.any_of.is_empty()
+        || !q.ids.is_empty()
+    {
         return None;
     }
     match (&q.states, &q.label_name) {
@@ -217,6 +222,30 @@ async fn list_filtered(
         .map(rows::sample)
         .collect::<StoreResult<Vec<_>>>()?;
     Ok((samples, total))
+}
+
+/// The next `limit` samples matching `q` after sequence number `after`, in insertion
+/// order, with their sequence numbers: a keyset scan whose cost per page does not grow
+/// with its position.
+pub(crate) async fn scan(
+    pool: &AnyPool,
+    dataset_id: &str,
+    q: &SampleFilter,
+    after: i64,
+    limit: i64,
+) -> StoreResult<Vec<(i64, Sample)>> {
+    let mut sql = Sql::new(&format!(
+        "select s.seq as seq, {} from samples s where s.dataset_id = ",
+        columns()
+    ));
+    sql.bind(Param::Text(dataset_id.to_owned()));
+    sql.push(" and s.seq > ").bind(Param::Int(after));
+    push_filter(&mut sql, q);
+    sql.push(" order by s.seq limit ").bind(Param::Int(limit));
+    let rows = sql.query().fetch_all(pool).await.map_err(db)?;
+    rows.iter()
+        .map(|r| Ok((r.try_get::<i64, _>("seq").map_err(db)?, rows::sample(r)?)))
+        .collect()
 }
 
 /// Nonzero sample counters: states, hard examples, hard reasons.

@@ -158,6 +158,16 @@ impl SampleStore for SqlStore {
         listing::list(&self.pool, dataset_id, q, page).await
     }
 
+    async fn scan_samples(
+        &self,
+        dataset_id: &str,
+        q: &SampleFilter,
+        after: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<(i64, Sample)>> {
+        listing::scan(&self.pool, dataset_id, q, after, limit).await
+    }
+
     async fn sample_counters(&self, dataset_id: &str) -> StoreResult<Vec<(String, i64)>> {
         listing::sample_counters(&self.pool, dataset_id).await
     }

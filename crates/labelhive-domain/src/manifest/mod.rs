@@ -18,7 +18,7 @@ pub use parse::{label_type_of, parse_line, AnnotationLoc, ManifestEntry, Manifes
 use crate::annotation::{SampleLabel, SampleMetadata};
 
 /// Hard-example keys, of label properties and sample metadata alike.
-const HARD_KEYS: [&str; 3] = [
+pub(crate) const HARD_KEYS: [&str; 3] = [
     "@modelarts:hard",
     "@modelarts:hard_coefficient",
     "@modelarts:hard_reasons",

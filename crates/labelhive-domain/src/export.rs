@@ -1,0 +1,533 @@
+//! Export tasks: the request's rules, which samples an export takes, and where each
+//! exported file and label file goes.
+//!
+//! Choices where the specification is silent:
+//! - `path` is a directory; files keep their path below the dataset's input directory
+//!   (files from elsewhere keep their name). With `export_format` 1 (tree) a sample
+//!   with classification labels goes into one folder per label, as
+//!   `rabbits/1.jpg`; with 2 (tile, the default) files keep their place and their
+//!   labels go beside them: `<stem>.txt` with the classification labels, one per line,
+//!   and `<stem>.xml` (PASCAL VOC) with the shapes, the layouts a directory import reads;
+//! - every DIR export also writes a manifest, `<path><task_id>.manifest`, whose sources
+//!   name the exported copies with `source_type_header` (`obs://` by default);
+//! - `export_type` 0 takes labeled samples, 1 unlabeled, 2 all; 3 takes those matching
+//!   `sample_state`, the sample ids in `samples` and any of the `search_conditions`
+//!   (several conditions combine with OR, as documented); `sample_state` may be given
+//!   at the top level or in `export_params`;
+//! - `train_sample_ratio` with `ratio_sample_usage` splits the labeled samples into
+//!   TRAIN and EVAL in the manifest, as publishing does;
+//! - a sample whose file is missing is reported (first 100 kept) and left out; the
+//!   others export.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::annotation::SampleLabel;
+use crate::dataset::Dataset;
+use crate::ids::{is_hex_id, sample_id_for_path};
+use crate::manifest::HARD_KEYS;
+use crate::names::check_dataset_name;
+use crate::obs_path::ObsPath;
+use crate::sample::{state, state_for, Sample, SampleWrite};
+use crate::search::{parse_search_conditions, SampleFilter, SampleState};
+use crate::version::parse_ratio;
+use crate::DomainError;
+
+/// Sample ids one export request may list.
+pub const MAX_EXPORT_IDS: usize = 10_000;
+
+/// Failures kept with their reason per export task; more are only counted.
+pub const MAX_REPORTED_FAILURES: usize = 100;
+
+/// `export_params` of the request (Table 3).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ExportParams {
+    /// Default true.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clear_hard_property: Option<bool>,
+    /// Unused (versions of the new dataset are not published by an export).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub export_dataset_version_format: Option<String>,
+    /// Unused, as above.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub export_dataset_version_name: Option<String>,
+    /// `DIR` (default) or `NEW_DATASET`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub export_dest: Option<String>,
+    /// Name of the new dataset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub export_new_dataset_name: Option<String>,
+    /// Output path of the new dataset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub export_new_dataset_work_path: Option<String>,
+    /// Split labeled samples into TRAIN and EVAL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ratio_sample_usage: Option<bool>,
+    /// Sample state of export type 3.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sample_state: Option<String>,
+    /// Sample ids of export type 3.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub samples: Option<Vec<String>>,
+    /// SearchCondition objects of export type 3, OR-ed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub search_conditions: Option<Value>,
+    /// Training share, default `1.00`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub train_sample_ratio: Option<String>,
+}
+
+/// The export task request body (Table 2).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct ExportRequest {
+    /// `VOC` or `COCO`.
+    pub annotation_format: Option<String>,
+    /// 1 tree, 2 tile.
+    pub export_format: Option<i64>,
+    /// Parameters.
+    pub export_params: Option<ExportParams>,
+    /// 0 labeled, 1 unlabeled, 2 all, 3 conditional.
+    pub export_type: Option<i64>,
+    /// Output directory (DIR) or input directory of the new dataset.
+    pub path: Option<String>,
+    /// Sample state of export type 3.
+    pub sample_state: Option<String>,
+    /// `obs://` (default) or `s3://`.
+    pub source_type_header: Option<String>,
+    /// Read-only in responses; ignored.
+    pub status: Option<Value>,
+    /// Read-only in responses; ignored.
+    pub task_id: Option<Value>,
+    /// `Default` only: CarbonData and CSV are table formats.
+    pub version_format: Option<String>,
+    /// Export the samples of this published version.
+    pub version_id: Option<String>,
+    /// Table datasets only.
+    pub with_column_header: Option<bool>,
+}
+
+/// Where an export goes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ExportDest {
+    /// Files, label files and a manifest under `path`.
+    Dir,
+    /// A new dataset whose input path is `path`.
+    NewDataset,
+}
+
+/// What an export job does; stored as its payload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExportPayload {
+    /// Output directory, `/bucket/dir/`.
+    pub path: String,
+    /// 0 to 3.
+    pub export_type: i32,
+    /// 1 tree, 2 tile.
+    pub export_format: i32,
+    /// `VOC` (default for shapes) or `COCO` as asked.
+    pub annotation_format: Option<String>,
+    /// Where it goes.
+    pub dest: ExportDest,
+    /// The dataset a NEW_DATASET export fills.
+    pub new_dataset_id: Option<String>,
+    /// Sample state filter.
+    pub sample_state: Option<String>,
+    /// Sample ids (export type 3).
+    pub samples: Vec<String>,
+    /// Raw search conditions (export type 3), resolved at `now_ms`.
+    pub search_conditions: Option<Value>,
+    /// When the task was created: the `sample_time` conditions' "today".
+    pub now_ms: i64,
+    /// Published version to read instead of the dataset.
+    pub version_id: Option<String>,
+    /// Split labeled samples into TRAIN and EVAL.
+    pub ratio_sample_usage: bool,
+    /// Training share.
+    pub train_sample_ratio: String,
+    /// Drop hard-example fields.
+    pub clear_hard_property: bool,
+    /// Scheme written before paths in the manifest.
+    pub source_type_header: String,
+    /// The request's `export_params`, echoed by the task pages.
+    pub params: ExportParams,
+}
+
+fn bad(field: &str, reason: impl Into<String>) -> DomainError {
+    DomainError::ExportParameter {
+        field: field.to_owned(),
+        reason: reason.into(),
+    }
+}
+
+fn given(s: &Option<String>) -> Option<&str> {
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+impl ExportRequest {
+    /// Checks the request against the dataset; the new dataset's id is filled in by
+    /// the caller.
+    pub fn check(self, ds: &Dataset, now_ms: i64) -> Result<ExportPayload, DomainError> {
+        let params = self.export_params.clone().unwrap_or_default();
+        let path = given(&self.path).ok_or_else(|| {
+            DomainError::InvalidExportPath("path is required and names a directory".into())
+        })?;
+        let path = ObsPath::parse("path", path)
+            .map_err(|e| DomainError::InvalidExportPath(e.to_string()))?;
+        if path.is_bucket() {
+            return Err(DomainError::InvalidExportPath(format!(
+                "{}: a directory inside the bucket is required",
+                path.as_dir()
+            )));
+        }
+        let export_type = match self.export_type.unwrap_or(2) {
+            t @ 0..=3 => t as i32,
+            t => return Err(bad("export_type", format!("{t} is not 0, 1, 2 or 3"))),
+        };
+        let export_format = match self.export_format.unwrap_or(2) {
+            f @ 1..=2 => f as i32,
+            f => return Err(bad("export_format", format!("{f} is not 1 or 2"))),
+        };
+        let annotation_format = match given(&self.annotation_format) {
+            None => None,
+            Some(f) if f.eq_ignore_ascii_case("VOC") => Some("VOC".to_owned()),
+            Some(f) if f.eq_ignore_ascii_case("COCO") => {
+                return Err(DomainError::Unsupported(
+                    "annotation_format COCO: exports write PASCAL VOC and label files".into(),
+                ))
+            }
+            Some(f) => {
+                return Err(bad(
+                    "annotation_format",
+                    format!("{f:?} is not VOC or COCO"),
+                ))
+            }
+        };
+        if given(&self.version_format).is_some_and(|f| f != "Default") {
+            return Err(bad(
+                "version_format",
+                "only Default: CarbonData and CSV are table formats",
+            ));
+        }
+        let source_type_header = match given(&self.source_type_header) {
+            None => "obs://".to_owned(),
+            Some(h @ ("obs://" | "s3://")) => h.to_owned(),
+            Some(h) => {
+                return Err(bad(
+                    "source_type_header",
+                    format!("{h:?} is not obs:// or s3://"),
+                ))
+            }
+        };
+        let dest = match given(&params.export_dest) {
+            None | Some("DIR") => ExportDest::Dir,
+            Some("NEW_DATASET") => ExportDest::NewDataset,
+            Some(d) => {
+                return Err(bad(
+                    "export_params.export_dest",
+                    format!("{d:?} is not DIR or NEW_DATASET"),
+                ))
+            }
+        };
+        let sample_state = match (given(&self.sample_state), given(&params.sample_state)) {
+            (Some(a), Some(b)) if a != b => {
+                return Err(bad(
+                    "sample_state",
+                    "differs from export_params.sample_state",
+                ))
+            }
+            (Some(s), _) | (None, Some(s)) => {
+                SampleState::parse(s)
+                    .ok_or_else(|| bad("sample_state", format!("{s:?} is not a sample state")))?;
+                Some(s.to_owned())
+            }
+            (None, None) => None,
+        };
+        let samples = params.samples.clone().unwrap_or_default();
+        if samples.len() > MAX_EXPORT_IDS {
+            return Err(bad(
+                "export_params.samples",
+                format!("at most {MAX_EXPORT_IDS} sample ids"),
+            ));
+        }
+        if let Some(id) = samples.iter().find(|id| !is_hex_id(id)) {
+            return Err(bad(
+                "export_params.samples",
+                format!("{id:?} is not a sample id"),
+            ));
+        }
+        let search_conditions = params.search_conditions.clone().filter(|v| !v.is_null());
+        if let Some(raw) = &search_conditions {
+            parse_search_conditions(&raw.to_string(), now_ms)?;
+        }
+        let narrows = sample_state.is_some() || !samples.is_empty() || search_conditions.is_some();
+        if narrows && export_type != 3 {
+            return Err(bad(
+                "export_type",
+                "sample_state, samples and search_conditions need export_type 3",
+            ));
+        }
+        let train_sample_ratio = given(&params.train_sample_ratio)
+            .unwrap_or("1.00")
+            .to_owned();
+        parse_ratio("export_params.train_sample_ratio", &train_sample_ratio).map_err(|_| {
+            bad(
+                "export_params.train_sample_ratio",
+                "must be a decimal from 0 to 1",
+            )
+        })?;
+        let version_id = given(&self.version_id).map(str::to_owned);
+        if version_id.is_some()
+            && export_type == 3
+            && (search_conditions.is_some() || !samples.is_empty())
+        {
+            return Err(bad(
+                "version_id",
+                "a version exports by export_type 0, 1, 2 or sample_state, not by conditions or ids",
+            ));
+        }
+        if dest == ExportDest::NewDataset {
+            let name = given(&params.export_new_dataset_name).ok_or_else(|| {
+                bad(
+                    "export_params.export_new_dataset_name",
+                    "is required with NEW_DATASET",
+                )
+            })?;
+            check_dataset_name(name)?;
+            let work = given(&params.export_new_dataset_work_path).ok_or_else(|| {
+                bad(
+                    "export_params.export_new_dataset_work_path",
+                    "is required with NEW_DATASET",
+                )
+            })?;
+            let work = ObsPath::parse("export_params.export_new_dataset_work_path", work)?;
+            if work.is_bucket() {
+                return Err(DomainError::BucketAsPath(work.as_dir()));
+            }
+            if work.starts_with(&path) || path.starts_with(&work) {
+                return Err(bad(
+                    "export_params.export_new_dataset_work_path",
+                    "the output path must differ from the storage path and must not contain it or lie inside it",
+                ));
+            }
+        }
+        if dest == ExportDest::Dir {
+            let input = ds
+                .data_sources
+                .first()
+                .and_then(|s| s.data_path.as_deref())
+                .and_then(|p| ObsPath::parse("data_path", p).ok());
+            // Writing into the input would make the export part of the dataset's data.
+            if input.is_some_and(|i| path.starts_with(&i)) {
+                return Err(DomainError::InvalidExportPath(format!(
+                    "{}: must not lie inside the dataset's input path",
+                    path.as_dir()
+                )));
+            }
+        }
+        Ok(ExportPayload {
+            path: path.as_dir(),
+            export_type,
+            export_format,
+            annotation_format,
+            dest,
+            new_dataset_id: None,
+            sample_state,
+            samples,
+            search_conditions,
+            now_ms,
+            version_id,
+            ratio_sample_usage: params.ratio_sample_usage.unwrap_or(false),
+            train_sample_ratio,
+            clear_hard_property: params.clear_hard_property.unwrap_or(true),
+            source_type_header,
+            params,
+        })
+    }
+}
+
+impl ExportPayload {
+    /// The sample state the export takes, from `export_type` and `sample_state`.
+    pub fn state(&self) -> Option<SampleState> {
+        match self.export_type {
+            0 => Some(SampleState::All),
+            1 => Some(SampleState::None),
+            _ => self.sample_state.as_deref().and_then(SampleState::parse),
+        }
+    }
+
+    /// The filter selecting the exported samples of the dataset.
+    pub fn filter(&self) -> Result<SampleFilter, DomainError> {
+        let any_of = match &self.search_conditions {
+            Some(raw) => parse_search_conditions(&raw.to_string(), self.now_ms)?,
+            None => Vec::new(),
+        };
+        Ok(SampleFilter {
+            states: self.state(),
+            any_of,
+            ids: self.samples.clone(),
+            ..SampleFilter::default()
+        })
+    }
+
+    /// The training share when samples are split, else `None`.
+    pub fn split_ratio(&self) -> Option<f64> {
+        self.ratio_sample_usage
+            .then(|| parse_ratio("train_sample_ratio", &self.train_sample_ratio).ok())
+            .flatten()
+    }
+}
+
+/// A sample's path below the dataset's input directory, or its name for files
+/// elsewhere: where its copy goes below an export directory.
+pub fn relative_path<'a>(input_dir: &str, sample_path: &'a str, name: &'a str) -> &'a str {
+    sample_path
+        .strip_prefix(input_dir)
+        .filter(|r| !input_dir.is_empty() && !r.is_empty())
+        .unwrap_or(name)
+}
+
+/// Classification label names of a sample (image, text and sound classification).
+pub fn class_names(labels: &[SampleLabel]) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    for l in labels {
+        if matches!(l.label_type, Some(0 | 100 | 200)) {
+            if let Some(n) = l.name.as_deref().filter(|n| !out.contains(n)) {
+                out.push(n);
+            }
+        }
+    }
+    out
+}
+
+/// Where the copies of one sample go below the export directory `dir`: one per class
+/// folder in a tree export with classification labels, else one at its relative path.
+pub fn copy_targets(
+    dir: &str,
+    relative: &str,
+    name: &str,
+    tree: bool,
+    classes: &[&str],
+) -> Vec<String> {
+    if tree && !classes.is_empty() {
+        classes.iter().map(|c| format!("{dir}{c}/{name}")).collect()
+    } else {
+        vec![format!("{dir}{relative}")]
+    }
+}
+
+/// `<path without extension>.<ext>`: the label file beside an exported file.
+pub fn beside(file: &str, ext: &str) -> String {
+    let base = file.rfind('/').map_or(0, |i| i + 1);
+    let stem = match file[base..].rfind('.') {
+        Some(dot) if dot > 0 => &file[..base + dot],
+        _ => file,
+    };
+    format!("{stem}.{ext}")
+}
+
+/// The sample a NEW_DATASET export writes for `sample` copied to `path`: the same
+/// labels and metadata (without the hard-example fields when they are cleared).
+pub fn copied_sample(sample: &Sample, path: &str, clear_hard: bool) -> SampleWrite {
+    let mut labels = sample.labels.clone();
+    let mut metadata = sample.metadata.clone();
+    if clear_hard {
+        for l in &mut labels {
+            l.property.retain(|k, _| !HARD_KEYS.contains(&k.as_str()));
+        }
+        metadata.0.retain(|k, _| !HARD_KEYS.contains(&k.as_str()));
+    }
+    let status = match sample.status.as_str() {
+        state::LABELED => state::LABELED,
+        state::TO_CONFIRM => state::TO_CONFIRM,
+        _ => state_for(&labels, true),
+    };
+    let mut write = SampleWrite {
+        id: sample_id_for_path(path),
+        path: path.to_owned(),
+        name: sample.name.clone(),
+        size: sample.size,
+        sample_type: sample.sample_type,
+        labels,
+        metadata,
+        status,
+        hard: false,
+        score: None,
+    };
+    write.derive_flags();
+    write
+}
+
+/// The running counts of an export, stored as its job's result.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ExportTally {
+    /// Samples selected.
+    pub total: i64,
+    /// Samples exported.
+    pub exported: i64,
+    /// Samples left out (their file is missing).
+    pub failed: i64,
+    /// The first failures: sample id, path, error_code, error_msg.
+    pub failures: Vec<Value>,
+    /// The manifest written (DIR exports).
+    pub manifest_path: Option<String>,
+}
+
+impl ExportTally {
+    /// Reads a stored result; an absent or foreign one reads as zero.
+    pub fn from_value(v: Option<&Value>) -> Self {
+        v.and_then(|v| serde_json::from_value(v.clone()).ok())
+            .unwrap_or_default()
+    }
+
+    /// Records a sample left out.
+    pub fn fail(&mut self, sample_id: &str, path: &str, err: &DomainError) {
+        self.failed += 1;
+        if self.failures.len() < MAX_REPORTED_FAILURES {
+            self.failures.push(serde_json::json!({
+                "sample_id": sample_id,
+                "path": path,
+                "error_code": err.code(),
+                "error_msg": err.to_string(),
+            }));
+        }
+    }
+
+    /// As stored.
+    pub fn to_value(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_files_sit_beside_their_file() {
+        assert_eq!(beside("/b/out/cat/1.jpg", "xml"), "/b/out/cat/1.xml");
+        assert_eq!(beside("/b/out/a.b/noext", "txt"), "/b/out/a.b/noext.txt");
+        assert_eq!(beside("/b/out/.hidden", "txt"), "/b/out/.hidden.txt");
+    }
+
+    #[test]
+    fn tree_exports_copy_into_each_class_folder() {
+        assert_eq!(
+            copy_targets("/b/o/", "sub/1.jpg", "1.jpg", true, &["cat", "dog"]),
+            ["/b/o/cat/1.jpg", "/b/o/dog/1.jpg"]
+        );
+        assert_eq!(
+            copy_targets("/b/o/", "sub/1.jpg", "1.jpg", false, &["cat"]),
+            ["/b/o/sub/1.jpg"]
+        );
+        assert_eq!(
+            copy_targets("/b/o/", "1.jpg", "1.jpg", true, &[]),
+            ["/b/o/1.jpg"]
+        );
+        assert_eq!(relative_path("/b/in/", "/b/in/x/1.jpg", "1.jpg"), "x/1.jpg");
+        assert_eq!(relative_path("/b/in/", "/c/1.jpg", "1.jpg"), "1.jpg");
+    }
+}

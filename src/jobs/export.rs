@@ -1,0 +1,383 @@
+//! The export job: copies the selected samples' files to a directory with their label
+//! files and a manifest (DIR), or into a new dataset (NEW_DATASET).
+//!
+//! Samples are read in pages by a keyset scan (by sequence number, or by position in a
+//! version), so memory stays flat and a page costs the same at any depth. Files are
+//! copied 16 at a time. A run starts over from the first sample: every write is keyed
+//! by path (copies overwrite, samples upsert by path-derived id) and the manifest only
+//! appears once complete, so a run resumed after a crash leaves the same result.
+
+use futures::stream::{self, StreamExt};
+use labelhive_domain::dataset::{status, Dataset};
+use labelhive_domain::export::{
+    beside, class_names, copied_sample, copy_targets, relative_path, ExportDest, ExportPayload,
+    ExportTally,
+};
+use labelhive_domain::job::Job;
+use labelhive_domain::manifest::{has_shapes, manifest_line, ManifestSample};
+use labelhive_domain::obs_path::ObsPath;
+use labelhive_domain::sample::{state, Sample, SamplePage, SampleWrite};
+use labelhive_domain::search::SampleFilter;
+use labelhive_domain::store::{ImportBatch, JobOutcome, NewSample, RegisterOutcome, WriteMode};
+use labelhive_domain::version::Splitter;
+use labelhive_domain::DomainError;
+use tokio::sync::watch;
+
+use super::publish::manifest_time;
+use super::RunEnd;
+use crate::app::AppState;
+
+/// Samples read per page.
+const PAGE: i64 = 1000;
+/// File copies in flight.
+const COPIES_IN_FLIGHT: usize = 16;
+
+/// Runs one export job to its end, or until it is abandoned or the server stops.
+pub(crate) async fn run(
+    state: &AppState,
+    owner: &str,
+    job: &Job,
+    stop: watch::Receiver<bool>,
+) -> Result<RunEnd, DomainError> {
+    let payload: ExportPayload = serde_json::from_value(job.payload.clone())
+        .map_err(|e| DomainError::invalid("payload", format!("export payload: {e}")))?;
+    let Some(dataset_id) = job.dataset_id.as_deref() else {
+        return Err(DomainError::invalid(
+            "dataset_id",
+            "an export needs a dataset",
+        ));
+    };
+    let Some(dataset) = state.store.dataset(&job.project_id, dataset_id).await? else {
+        return Ok(RunEnd::Abandoned);
+    };
+    let filter = payload.filter()?;
+    let mut run = ExportRun {
+        state,
+        owner,
+        job,
+        input_dir: dataset
+            .data_sources
+            .first()
+            .and_then(|s| s.data_path.clone())
+            .unwrap_or_default(),
+        dataset: &dataset,
+        payload: &payload,
+        tally: ExportTally::default(),
+        splitter: payload.split_ratio().map(Splitter::new),
+    };
+    run.tally.total = run.count(&filter).await?;
+    let mut manifest = match payload.dest {
+        ExportDest::Dir => {
+            let path = format!("{}{}.manifest", payload.path, job.id);
+            let writer = state
+                .blob
+                .writer(&ObsPath::parse("manifest", &path)?)
+                .await?;
+            run.tally.manifest_path = Some(path);
+            Some(writer)
+        }
+        ExportDest::NewDataset => None,
+    };
+    let mut cursor = 0i64;
+    loop {
+        let (page, next) = run.page(&filter, cursor).await?;
+        if page.is_empty() {
+            break;
+        }
+        cursor = next;
+        let step = match manifest.as_mut() {
+            Some(writer) => {
+                let text = run.export_to_dir(&page).await?;
+                writer.write(text.as_bytes()).await?;
+                true
+            }
+            None => run.export_to_dataset(&page).await?,
+        };
+        let done = run.tally.exported + run.tally.failed;
+        if !step
+            || !state
+                .store
+                .job_progress(&job.id, owner, done, run.tally.total, &run.tally.to_value())
+                .await?
+        {
+            return Ok(RunEnd::Abandoned);
+        }
+        if *stop.borrow() {
+            return Ok(RunEnd::Interrupted);
+        }
+    }
+    if let Some(writer) = manifest {
+        writer.finish().await?;
+    }
+    if let Some(new_id) = &payload.new_dataset_id {
+        state
+            .store
+            .set_dataset_status(new_id, status::NORMAL)
+            .await?;
+    }
+    Ok(RunEnd::Done(
+        JobOutcome::Succeeded(run.tally.to_value()),
+        None,
+    ))
+}
+
+/// One run of an export and what it has done so far.
+struct ExportRun<'a> {
+    state: &'a AppState,
+    owner: &'a str,
+    job: &'a Job,
+    dataset: &'a Dataset,
+    payload: &'a ExportPayload,
+    input_dir: String,
+    tally: ExportTally,
+    splitter: Option<Splitter>,
+}
+
+/// What one sample's export produced for the manifest.
+struct Copied {
+    target: String,
+    voc: Option<String>,
+}
+
+impl ExportRun<'_> {
+    /// How many samples the export takes.
+    async fn count(&self, filter: &SampleFilter) -> Result<i64, DomainError> {
+        if let Some(v) = &self.payload.version_id {
+            let version = self
+                .state
+                .store
+                .version(&self.dataset.id, v)
+                .await?
+                .ok_or_else(|| DomainError::VersionNotFound(v.clone()))?;
+            let page = SamplePage {
+                ascending: true,
+                offset: 0,
+                limit: 1,
+            };
+            let (_, n) = self
+                .state
+                .store
+                .list_version_samples(&version, filter, page)
+                .await?;
+            return Ok(n);
+        }
+        let page = SamplePage {
+            ascending: true,
+            offset: 0,
+            limit: 1,
+        };
+        let (_, n) = self
+            .state
+            .store
+            .list_samples(&self.dataset.id, filter, page)
+            .await?;
+        Ok(n)
+    }
+
+    /// The next page after `cursor`, and the cursor after it.
+    async fn page(
+        &self,
+        filter: &SampleFilter,
+        cursor: i64,
+    ) -> Result<(Vec<Sample>, i64), DomainError> {
+        let store = &self.state.store;
+        if let Some(v) = &self.payload.version_id {
+            // Versions are read by position; the state filter applies to each page.
+            let mut cursor = cursor;
+            loop {
+                let page = store.version_samples(v, cursor, PAGE).await?;
+                if page.is_empty() {
+                    return Ok((Vec::new(), cursor));
+                }
+                cursor += i64::try_from(page.len()).unwrap_or(PAGE);
+                let wanted = filter.states.map(|s| s.as_str());
+                let kept: Vec<Sample> = page
+                    .into_iter()
+                    .filter(|s| wanted.is_none_or(|w| s.status == w))
+                    .collect();
+                if !kept.is_empty() {
+                    return Ok((kept, cursor));
+                }
+            }
+        }
+        let rows = store
+            .scan_samples(&self.dataset.id, filter, cursor, PAGE)
+            .await?;
+        let next = rows.last().map_or(cursor, |(seq, _)| *seq);
+        Ok((rows.into_iter().map(|(_, s)| s).collect(), next))
+    }
+
+    /// Copies a page of samples with their label files; returns its manifest lines.
+    async fn export_to_dir(&mut self, page: &[Sample]) -> Result<String, DomainError> {
+        // Usage follows the scan order, so it is taken before the copies run at once.
+        let usages: Vec<Option<&'static str>> = page
+            .iter()
+            .map(|s| {
+                let labeled = s.status == state::LABELED;
+                self.splitter
+                    .as_mut()
+                    .filter(|_| labeled)
+                    .map(Splitter::next_usage)
+            })
+            .collect();
+        let this = &*self;
+        // Futures built first: a closure inside the stream would trip rustc's Send
+        // inference for the spawned runner.
+        let copies: Vec<_> = page.iter().map(|s| this.copy_to_dir(s)).collect();
+        let results: Vec<Result<Copied, DomainError>> = stream::iter(copies)
+            .buffered(COPIES_IN_FLIGHT)
+            .collect()
+            .await;
+        let mut text = String::new();
+        for ((sample, usage), result) in page.iter().zip(usages).zip(results) {
+            let copied = match result {
+                Ok(c) => c,
+                Err(e @ DomainError::ObsPathNotFound(_)) => {
+                    self.tally.fail(&sample.id, &sample.path, &e);
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            self.tally.exported += 1;
+            let header = &self.payload.source_type_header;
+            let line = manifest_line(&ManifestSample {
+                id: &sample.id,
+                source: uri(header, &copied.target),
+                usage,
+                sample_type: sample.sample_type,
+                labels: &sample.labels,
+                metadata: &sample.metadata,
+                keep_hard: !self.payload.clear_hard_property,
+                annotation_loc: copied.voc.map(|p| uri(header, &p)),
+                creation_time: &manifest_time(sample.update_time),
+            });
+            text.push_str(&line.to_string());
+            text.push('\n');
+        }
+        Ok(text)
+    }
+
+    /// Copies one sample's file to its place(s) and writes its label files.
+    async fn copy_to_dir(&self, sample: &Sample) -> Result<Copied, DomainError> {
+        let blob = &self.state.blob;
+        let source = ObsPath::parse("source", &sample.path)?;
+        let relative = relative_path(&self.input_dir, &sample.path, &sample.name);
+        let classes = class_names(&sample.labels);
+        let tree = self.payload.export_format == 1;
+        let targets = copy_targets(&self.payload.path, relative, &sample.name, tree, &classes);
+        let shapes = has_shapes(&sample.labels);
+        for target in &targets {
+            blob.copy(&source, &ObsPath::parse("target", target)?)
+                .await?;
+            if shapes {
+                let folder = target.rsplit_once('/').map_or("", |(d, _)| d);
+                let xml = labelhive_domain::voc::write_voc(
+                    folder,
+                    &sample.name,
+                    sample.metadata.size(),
+                    &sample.labels,
+                );
+                blob.put(
+                    &ObsPath::parse("voc", &beside(target, "xml"))?,
+                    xml.into_bytes(),
+                )
+                .await?;
+            }
+            if !tree && !classes.is_empty() {
+                let txt = format!("{}\n", classes.join("\n"));
+                blob.put(
+                    &ObsPath::parse("txt", &beside(target, "txt"))?,
+                    txt.into_bytes(),
+                )
+                .await?;
+            }
+        }
+        let target = targets.into_iter().next().unwrap_or_default();
+        let voc = shapes.then(|| beside(&target, "xml"));
+        Ok(Copied { target, voc })
+    }
+
+    /// Copies one sample's file below the new dataset's input path; returns the copy.
+    async fn copy_to_dataset(&self, s: &Sample) -> Result<String, DomainError> {
+        let relative = relative_path(&self.input_dir, &s.path, &s.name);
+        let target = format!("{}{relative}", self.payload.path);
+        let source = ObsPath::parse("source", &s.path)?;
+        self.state
+            .blob
+            .copy(&source, &ObsPath::parse("target", &target)?)
+            .await?;
+        Ok(target)
+    }
+
+    /// Copies a page of samples into the new dataset; false when the job or the new
+    /// dataset is gone.
+    async fn export_to_dataset(&mut self, page: &[Sample]) -> Result<bool, DomainError> {
+        let Some(new_id) = self.payload.new_dataset_id.as_deref() else {
+            return Err(DomainError::invalid("new_dataset_id", "missing"));
+        };
+        let this = &*self;
+        let copies: Vec<_> = page.iter().map(|s| this.copy_to_dataset(s)).collect();
+        let results: Vec<Result<String, DomainError>> = stream::iter(copies)
+            .buffered(COPIES_IN_FLIGHT)
+            .collect()
+            .await;
+        let mut plain: Vec<NewSample> = Vec::new();
+        let mut labeled: Vec<SampleWrite> = Vec::new();
+        for (sample, result) in page.iter().zip(results) {
+            let target = match result {
+                Ok(t) => t,
+                Err(e @ DomainError::ObsPathNotFound(_)) => {
+                    self.tally.fail(&sample.id, &sample.path, &e);
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            self.tally.exported += 1;
+            let write = copied_sample(sample, &target, self.payload.clear_hard_property);
+            if write.labels.is_empty() && write.metadata.0.is_empty() {
+                plain.push(NewSample {
+                    id: write.id,
+                    path: write.path,
+                    name: write.name,
+                    size: write.size,
+                    sample_type: write.sample_type,
+                });
+            } else {
+                labeled.push(write);
+            }
+        }
+        let done = self.tally.exported + self.tally.failed;
+        let result = self.tally.to_value();
+        let batch = ImportBatch {
+            plain: &plain,
+            labeled: &labeled,
+            mode: WriteMode::Upsert,
+            progress_done: done,
+            progress_total: self.tally.total,
+            result: &result,
+        };
+        let outcome = self
+            .state
+            .store
+            .import_batch(&self.job.id, self.owner, new_id, batch)
+            .await?;
+        Ok(matches!(outcome, RegisterOutcome::Registered(_)))
+    }
+}
+
+/// `obs://bucket/key` (or `s3://`) for an OBS-style path.
+fn uri(header: &str, obs_path: &str) -> String {
+    format!("{header}{}", obs_path.trim_start_matches('/'))
+}
+
+/// Marks the new dataset of a failed NEW_DATASET export abnormal.
+pub(crate) async fn failed(state: &AppState, job: &Job) {
+    let Ok(payload) = serde_json::from_value::<ExportPayload>(job.payload.clone()) else {
+        return;
+    };
+    if let Some(id) = payload.new_dataset_id {
+        if let Err(e) = state.store.set_dataset_status(&id, status::ABNORMAL).await {
+            tracing::error!(error = %e, "marking an export's new dataset abnormal");
+        }
+    }
+}
