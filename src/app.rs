@@ -8,6 +8,7 @@ use labelhive_domain::services::exports::ExportService;
 use labelhive_domain::services::imports::ImportService;
 use labelhive_domain::services::labels::LabelService;
 use labelhive_domain::services::samples::SampleService;
+use labelhive_domain::services::syncs::SyncService;
 use labelhive_domain::services::versions::VersionService;
 use labelhive_domain::store::Store;
 use tokio::sync::Notify;
@@ -40,6 +41,8 @@ pub struct AppState {
     pub imports: ImportService,
     /// Export task use cases.
     pub exports: ExportService,
+    /// Synchronization use cases.
+    pub syncs: SyncService,
 }
 
 impl AppState {
@@ -52,6 +55,7 @@ impl AppState {
             versions: VersionService::new(store.clone()),
             imports: ImportService::new(store.clone()),
             exports: ExportService::new(store.clone(), blob.clone()),
+            syncs: SyncService::new(store.clone()),
             store,
             blob,
             keys: Arc::new(keys),

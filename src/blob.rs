@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use futures::stream::{BoxStream, StreamExt};
-use labelhive_domain::blob::{Blob, BlobEntry, BlobWriter};
+use labelhive_domain::blob::{Blob, BlobEntry, BlobWriter, DirEntry};
 use labelhive_domain::obs_path::ObsPath;
 use labelhive_domain::DomainError;
 use object_store::buffered::BufWriter;
@@ -35,11 +35,32 @@ impl LocalBlob {
         })
     }
 
+    /// Where a path lives on disk (`ObsPath` cannot leave the root).
+    fn disk_path(&self, path: &ObsPath) -> PathBuf {
+        let mut p = self.root.join(path.bucket());
+        p.extend(path.segments());
+        p
+    }
+
     fn location(path: &ObsPath) -> StorePath {
         let parts =
             std::iter::once(path.bucket()).chain(path.segments().iter().map(String::as_str));
         StorePath::from_iter(parts.map(PathPart::from))
     }
+}
+
+/// Whether a file name is one of the object store's staging files (`name#123`), which
+/// are uploads in progress, not objects.
+fn is_staging(name: &str) -> bool {
+    name.split_once('#')
+        .is_some_and(|(_, n)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Nanoseconds since the epoch of a file time.
+fn nanos(t: std::io::Result<std::time::SystemTime>) -> i64 {
+    t.ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
 }
 
 fn blob_error(err: object_store::Error) -> DomainError {
@@ -89,6 +110,54 @@ impl Blob for LocalBlob {
                     last_modified: meta.last_modified.timestamp_millis(),
                 })
             })
+            .boxed()
+    }
+
+    async fn dir_stamp(&self, dir: &ObsPath) -> Result<Option<i64>, DomainError> {
+        match tokio::fs::metadata(self.disk_path(dir)).await {
+            Ok(m) if m.is_dir() => Ok(Some(nanos(m.modified()))),
+            Ok(_) => Ok(None),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(DomainError::internal(e)),
+        }
+    }
+
+    fn list_dir(&self, dir: &ObsPath) -> BoxStream<'_, Result<DirEntry, DomainError>> {
+        let disk = self.disk_path(dir);
+        let dir = dir.clone();
+        let start = async move {
+            match tokio::fs::read_dir(&disk).await {
+                Ok(rd) => Ok(Some(rd)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(DomainError::internal(e)),
+            }
+        };
+        futures::stream::once(start)
+            .map(move |opened| {
+                let dir = dir.clone();
+                match opened {
+                    Ok(Some(rd)) => futures::stream::unfold(rd, move |mut rd| {
+                        let dir = dir.clone();
+                        async move {
+                            loop {
+                                let entry = match rd.next_entry().await {
+                                    Ok(Some(e)) => e,
+                                    Ok(None) => return None,
+                                    Err(e) => return Some((Err(DomainError::internal(e)), rd)),
+                                };
+                                let name = entry.file_name().to_string_lossy().into_owned();
+                                if let Some(item) = dir_entry(&dir, &name, &entry).await {
+                                    return Some((item, rd));
+                                }
+                            }
+                        }
+                    })
+                    .boxed(),
+                    Ok(None) => futures::stream::empty().boxed(),
+                    Err(e) => futures::stream::once(async move { Err(e) }).boxed(),
+                }
+            })
+            .flatten()
             .boxed()
     }
 
@@ -162,6 +231,36 @@ impl Blob for LocalBlob {
             .await
             .map_err(blob_error)?;
         Ok(result.bytes().await.map_err(blob_error)?.to_vec())
+    }
+}
+
+/// One directory entry as the port names it; `None` for entries that are not objects
+/// (staging files, names the store cannot hold, sockets and the like).
+async fn dir_entry(
+    dir: &ObsPath,
+    name: &str,
+    entry: &tokio::fs::DirEntry,
+) -> Option<Result<DirEntry, DomainError>> {
+    if is_staging(name) {
+        return None;
+    }
+    let path = dir.join(name).ok()?;
+    let meta = match entry.metadata().await {
+        Ok(m) => m,
+        // Removed between the listing and the stat: it is gone.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+        Err(e) => return Some(Err(DomainError::internal(e))),
+    };
+    if meta.is_dir() {
+        Some(Ok(DirEntry::Dir(path.as_dir())))
+    } else if meta.is_file() {
+        Some(Ok(DirEntry::File(BlobEntry {
+            path,
+            size: meta.len(),
+            last_modified: nanos(meta.modified()) / 1_000_000,
+        })))
+    } else {
+        None
     }
 }
 

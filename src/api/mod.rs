@@ -11,6 +11,7 @@ pub mod health;
 pub mod imports;
 pub mod labels;
 pub mod samples;
+pub mod syncs;
 pub mod versions;
 
 use std::time::Instant;
@@ -33,6 +34,7 @@ pub fn router(state: AppState) -> Router {
         .merge(imports::router())
         .merge(labels::router())
         .merge(samples::router())
+        .merge(syncs::router())
         .merge(versions::router())
         // route_layer: only matched routes are authenticated; unknown paths get a 404.
         .route_layer(middleware::from_fn_with_state(

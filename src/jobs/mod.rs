@@ -12,6 +12,7 @@ mod import_dir;
 mod import_manifest;
 mod importer;
 mod publish;
+mod sync;
 
 use std::time::Duration;
 
@@ -39,6 +40,18 @@ pub(crate) enum RunEnd {
     Abandoned,
     /// The server is stopping; the job goes back to the queue as it is.
     Interrupted,
+}
+
+/// The sources of an error, outermost first: internal errors hide them from clients,
+/// not from the log.
+fn causes(e: &DomainError) -> String {
+    let mut out = Vec::new();
+    let mut next = std::error::Error::source(e);
+    while let Some(c) = next {
+        out.push(c.to_string());
+        next = c.source();
+    }
+    out.join(": ")
 }
 
 /// One runner loop.
@@ -100,6 +113,7 @@ impl Runner {
             kind::IMPORT => import::run(&self.state, &self.owner, &job, stop).await,
             kind::PUBLISH => publish::run(&self.state, &self.owner, &job, stop).await,
             kind::EXPORT => export::run(&self.state, &self.owner, &job, stop).await,
+            kind::SYNC => sync::run(&self.state, &self.owner, &job, stop).await,
             other => Err(DomainError::Unsupported(format!("job kind {other}"))),
         };
         heartbeat.abort();
@@ -120,11 +134,11 @@ impl Runner {
                     .await
             }
             Err(e) if job.attempts < MAX_ATTEMPTS && !matches!(e, DomainError::Unsupported(_)) => {
-                tracing::warn!(error = %e, "job attempt failed; it will be retried");
+                tracing::warn!(error = %e, cause = %causes(&e), "job attempt failed; it will be retried");
                 store.retry_job(&job.id, &self.owner, &e.to_string()).await
             }
             Err(e) => {
-                tracing::error!(error = %e, "job failed");
+                tracing::error!(error = %e, cause = %causes(&e), "job failed");
                 let outcome = JobOutcome::Failed {
                     code: e.code().to_owned(),
                     msg: e.to_string(),

@@ -22,4 +22,5 @@ mod samples;
 mod sdk;
 mod stats;
 mod store_suite;
+mod syncs;
 mod versions;

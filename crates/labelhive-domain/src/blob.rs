@@ -17,6 +17,15 @@ pub struct BlobEntry {
     pub last_modified: i64,
 }
 
+/// One entry of a directory level.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DirEntry {
+    /// A file directly inside.
+    File(BlobEntry),
+    /// A subdirectory, in directory form (`/bucket/dir/sub/`).
+    Dir(String),
+}
+
 /// A streaming upload: the object appears, whole, only when [`BlobWriter::finish`]
 /// succeeds; a writer dropped unfinished leaves no object at its path.
 #[async_trait]
@@ -34,6 +43,11 @@ pub trait Blob: Send + Sync {
     async fn bucket_exists(&self, bucket: &str) -> Result<bool, DomainError>;
     /// Every object below `prefix`, recursively, as a stream (memory stays flat).
     fn list(&self, prefix: &ObsPath) -> BoxStream<'_, Result<BlobEntry, DomainError>>;
+    /// A directory's change stamp: it changes whenever an entry directly inside is
+    /// added, removed or renamed. `None` when the directory does not exist.
+    async fn dir_stamp(&self, dir: &ObsPath) -> Result<Option<i64>, DomainError>;
+    /// The entries directly inside a directory, as a stream (memory stays flat).
+    fn list_dir(&self, dir: &ObsPath) -> BoxStream<'_, Result<DirEntry, DomainError>>;
     /// Writes an object.
     async fn put(&self, path: &ObsPath, bytes: Vec<u8>) -> Result<(), DomainError>;
     /// Deletes an object; deleting a missing one is not an error.

@@ -299,6 +299,42 @@ pub trait ImportStore {
     ) -> StoreResult<RegisterOutcome>;
 }
 
+/// One step of a synchronization: a directory's changes, written with the job's
+/// progress in one transaction.
+#[derive(Debug, Clone, Copy)]
+pub struct SyncStep<'a> {
+    /// New files (existing ids are left alone).
+    pub add: &'a [NewSample],
+    /// Samples whose file vanished.
+    pub remove: &'a [String],
+    /// Vanished directories: every sample below them goes, with their stamps.
+    pub remove_dirs: &'a [String],
+    /// The directory's stamp to record once its changes are all written.
+    pub stamp: Option<(&'a str, i64)>,
+    /// Directories visited so far.
+    pub progress_done: i64,
+    /// The job's running result.
+    pub result: &'a serde_json::Value,
+}
+
+/// Synchronizations: directory stamps remembered between runs.
+#[async_trait]
+pub trait SyncStore {
+    /// The directory stamps recorded for the dataset.
+    async fn sync_dirs(&self, dataset_id: &str) -> StoreResult<Vec<(String, i64)>>;
+    /// Ids and file names of the dataset's samples directly in `dir`.
+    async fn dir_samples(&self, dataset_id: &str, dir: &str) -> StoreResult<Vec<(String, String)>>;
+    /// Writes one step while `owner` holds the job; `None` when it was abandoned, else
+    /// the samples added and deleted.
+    async fn sync_step(
+        &self,
+        job_id: &str,
+        owner: &str,
+        dataset_id: &str,
+        step: SyncStep<'_>,
+    ) -> StoreResult<Option<(i64, i64)>>;
+}
+
 /// How a job ended.
 #[derive(Debug, Clone)]
 pub enum JobOutcome {
@@ -446,7 +482,15 @@ pub trait VersionStore {
 
 /// The whole metadata store.
 pub trait Store:
-    ProjectStore + DatasetStore + SampleStore + JobStore + VersionStore + ImportStore + Send + Sync
+    ProjectStore
+    + DatasetStore
+    + SampleStore
+    + JobStore
+    + VersionStore
+    + ImportStore
+    + SyncStore
+    + Send
+    + Sync
 {
     /// `sqlite` or `postgres`, for logs.
     fn backend(&self) -> &'static str;

@@ -12,6 +12,7 @@ mod projects;
 mod rows;
 mod samples;
 mod sql;
+mod sync;
 mod versions;
 
 use std::str::FromStr;

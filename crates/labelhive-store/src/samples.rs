@@ -114,28 +114,10 @@ impl SampleStore for SqlStore {
             return Ok(vec![None; ids.len()]);
         }
         let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
-        let mut found = existing(&mut tx, dataset_id, &refs).await?;
         let mut counters = Counters::default();
-        let mut out = Vec::with_capacity(ids.len());
-        let mut gone = Vec::new();
-        for id in ids {
-            // A repeated id is deleted once; its second mention finds nothing.
-            match found.remove(id) {
-                Some(old) => {
-                    counters.change(old.seq, Some(old.side()), None);
-                    gone.push(id.as_str());
-                    out.push(Some(old.path));
-                }
-                None => out.push(None),
-            }
-        }
-        counters.deleted(i64::try_from(gone.len()).unwrap_or(i64::MAX));
-        for chunk in gone.chunks(ROWS_PER_STATEMENT) {
-            let mut sql = Sql::new("delete from samples where dataset_id = ");
-            sql.bind(Param::Text(dataset_id.to_owned()));
-            push_in(&mut sql, " and id", chunk);
-            sql.query_for(&tx).execute(&mut *tx).await.map_err(db)?;
-        }
+        let mut gone = delete_in_tx(&mut tx, dataset_id, &refs, &mut counters).await?;
+        // A repeated id is deleted once; its second mention finds nothing.
+        let out = ids.iter().map(|id| gone.remove(id)).collect();
         counters.flush(&mut tx, dataset_id).await?;
         tx.commit().await.map_err(db)?;
         Ok(out)
@@ -354,6 +336,31 @@ pub(crate) async fn write_in_tx(
     insert_label_rows(tx, dataset_id, &finals).await?;
     insert_metadata_rows(tx, dataset_id, &finals).await?;
     Ok(written)
+}
+
+/// Deletes those of `ids` that exist, counting them in `counters`; returns the deleted
+/// samples' paths by id.
+pub(crate) async fn delete_in_tx(
+    tx: &mut Transaction<'_, Any>,
+    dataset_id: &str,
+    ids: &[&str],
+    counters: &mut Counters,
+) -> StoreResult<HashMap<String, String>> {
+    let found = existing(tx, dataset_id, ids).await?;
+    let mut gone = HashMap::with_capacity(found.len());
+    for (id, old) in found {
+        counters.change(old.seq, Some(old.side()), None);
+        gone.insert(id, old.path);
+    }
+    counters.deleted(i64::try_from(gone.len()).unwrap_or(i64::MAX));
+    let keys: Vec<&str> = gone.keys().map(String::as_str).collect();
+    for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+        let mut sql = Sql::new("delete from samples where dataset_id = ");
+        sql.bind(Param::Text(dataset_id.to_owned()));
+        push_in(&mut sql, " and id", chunk);
+        sql.query_for(tx).execute(&mut **tx).await.map_err(db)?;
+    }
+    Ok(gone)
 }
 
 /// Takes the dataset's row lock and returns its last sequence number; `None` when the

@@ -5,4 +5,5 @@ pub mod exports;
 pub mod imports;
 pub mod labels;
 pub mod samples;
+pub mod syncs;
 pub mod versions;

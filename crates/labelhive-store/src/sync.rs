@@ -1,0 +1,127 @@
+//! Synchronization: directory stamps, and one directory's changes with the job's
+//! progress in one transaction.
+
+use async_trait::async_trait;
+use labelhive_domain::store::{StoreResult, SyncStep, SyncStore};
+use labelhive_domain::time::now_ms;
+use sqlx::{Any, Row, Transaction};
+
+use crate::counters::Counters;
+use crate::rows::to_json;
+use crate::samples::{delete_in_tx, insert_plain, lock_dataset};
+use crate::{db, SqlStore};
+
+#[async_trait]
+impl SyncStore for SqlStore {
+    async fn sync_dirs(&self, dataset_id: &str) -> StoreResult<Vec<(String, i64)>> {
+        let rows = sqlx::query("select dir, stamp from sync_dirs where dataset_id = $1")
+            .bind(dataset_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("dir").map_err(db)?,
+                    r.try_get("stamp").map_err(db)?,
+                ))
+            })
+            .collect()
+    }
+
+    async fn dir_samples(&self, dataset_id: &str, dir: &str) -> StoreResult<Vec<(String, String)>> {
+        let rows = sqlx::query("select id, name from samples where dataset_id = $1 and dir = $2")
+            .bind(dataset_id)
+            .bind(dir)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("id").map_err(db)?, r.try_get("name").map_err(db)?)))
+            .collect()
+    }
+
+    async fn sync_step(
+        &self,
+        job_id: &str,
+        owner: &str,
+        dataset_id: &str,
+        step: SyncStep<'_>,
+    ) -> StoreResult<Option<(i64, i64)>> {
+        let now = now_ms();
+        let (_gate, mut tx) = self.begin_write().await?;
+        let held = sqlx::query(
+            "update jobs set progress_done = $1, result = $2, update_time = $3 \
+             where id = $4 and lease_owner = $5 and status = 'running'",
+        )
+        .bind(step.progress_done)
+        .bind(to_json(step.result)?)
+        .bind(now)
+        .bind(job_id)
+        .bind(owner)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        if held.rows_affected() == 0 {
+            return Ok(None);
+        }
+        let Some(mut next) = lock_dataset(&mut tx, dataset_id, now).await? else {
+            return Ok(None);
+        };
+        let mut counters = Counters::default();
+        let added =
+            insert_plain(&mut tx, dataset_id, step.add, &mut next, &mut counters, now).await?;
+        let mut ids: Vec<String> = step.remove.to_vec();
+        for dir in step.remove_dirs {
+            ids.extend(ids_below(&mut tx, dataset_id, dir).await?);
+            let n = i64::try_from(dir.chars().count()).unwrap_or(i64::MAX);
+            sqlx::query("delete from sync_dirs where dataset_id = $1 and substr(dir, 1, cast($2 as integer)) = $3")
+                .bind(dataset_id)
+                .bind(n)
+                .bind(dir)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+        }
+        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let deleted = delete_in_tx(&mut tx, dataset_id, &refs, &mut counters).await?;
+        if let Some((dir, stamp)) = step.stamp {
+            sqlx::query(
+                "insert into sync_dirs (dataset_id, dir, stamp) values ($1, $2, $3) \
+                 on conflict (dataset_id, dir) do update set stamp = excluded.stamp",
+            )
+            .bind(dataset_id)
+            .bind(dir)
+            .bind(stamp)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        }
+        counters.next_seq(next);
+        counters.flush(&mut tx, dataset_id).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(Some((
+            added,
+            i64::try_from(deleted.len()).unwrap_or(i64::MAX),
+        )))
+    }
+}
+
+/// Ids of the samples in `dir` or below it.
+async fn ids_below(
+    tx: &mut Transaction<'_, Any>,
+    dataset_id: &str,
+    dir: &str,
+) -> StoreResult<Vec<String>> {
+    let n = i64::try_from(dir.chars().count()).unwrap_or(i64::MAX);
+    let rows = sqlx::query(
+        "select id from samples where dataset_id = $1 and substr(dir, 1, cast($2 as integer)) = $3",
+    )
+    .bind(dataset_id)
+    .bind(n)
+    .bind(dir)
+    .fetch_all(&mut **tx)
+    .await
+    .map_err(db)?;
+    rows.iter().map(|r| r.try_get("id").map_err(db)).collect()
+}
