@@ -448,6 +448,35 @@ async fn main() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let import_secs = t.elapsed().as_secs_f64();
+    // Export every sample of the first dataset to a directory: files (hard links on the
+    // local store), a label file beside each labeled one, and the manifest.
+    std::fs::create_dir_all(dir.path().join("obs/bench/export")).unwrap();
+    let t = Instant::now();
+    let (status, task) = client
+        .call(
+            reqwest::Method::POST,
+            &format!("/datasets/{id}/export-tasks"),
+            Some(&json!({"path": "/bench/export/all/", "export_type": 2})),
+        )
+        .await;
+    assert_eq!(status, 200, "{task}");
+    let task_id = task["task_id"].as_str().unwrap().to_owned();
+    loop {
+        let (_, t) = client
+            .call(
+                reqwest::Method::GET,
+                &format!("/datasets/{id}/export-tasks/{task_id}"),
+                None,
+            )
+            .await;
+        if t["status"] == "SUCCESSED" || t["status"] == "FAILED" {
+            assert_eq!(t["status"], "SUCCESSED", "{t}");
+            assert_eq!(t["exported_sample_count"], n as i64, "{t}");
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let export_secs = t.elapsed().as_secs_f64();
     let peak = mem_kb(pid, "VmHWM:");
 
     println!("## {backend}, {n} text samples\n");
@@ -466,6 +495,10 @@ async fn main() {
     println!(
         "| import that manifest into a new dataset | {:.0} samples/s ({import_secs:.1} s) |",
         n as f64 / import_secs
+    );
+    println!(
+        "| export all samples to a directory (files, label files, manifest) | {:.0} samples/s ({export_secs:.1} s) |",
+        n as f64 / export_secs
     );
     println!(
         "| server memory idle (RSS) | {:.1} MB |",

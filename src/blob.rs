@@ -203,11 +203,14 @@ impl Blob for LocalBlob {
     async fn copy(&self, from: &ObsPath, to: &ObsPath) -> Result<(), DomainError> {
         // The local store hard-links (same root, so same file system): an export of a
         // million files costs a million links, not a million copies.
-        match self
-            .store
-            .copy(&Self::location(from), &Self::location(to))
-            .await
-        {
+        let (src, dst) = (Self::location(from), Self::location(to));
+        // One link when the target is new; replacing an existing one takes a staged
+        // link and a rename.
+        let linked = match self.store.copy_if_not_exists(&src, &dst).await {
+            Err(object_store::Error::AlreadyExists { .. }) => self.store.copy(&src, &dst).await,
+            other => other,
+        };
+        match linked {
             Ok(()) => Ok(()),
             Err(object_store::Error::NotFound { .. }) => {
                 Err(DomainError::ObsPathNotFound(from.as_file()))

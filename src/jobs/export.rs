@@ -3,12 +3,12 @@
 //!
 //! Samples are read in pages by a keyset scan (by sequence number, or by position in a
 //! version), so memory stays flat and a page costs the same at any depth. Files are
-//! copied 16 at a time. A run starts over from the first sample: every write is keyed
+//! copied 32 at a time. A run starts over from the first sample: every write is keyed
 //! by path (copies overwrite, samples upsert by path-derived id) and the manifest only
 //! appears once complete, so a run resumed after a crash leaves the same result.
 
 use futures::stream::{self, StreamExt};
-use labelhive_domain::dataset::{status, Dataset};
+use labelhive_domain::dataset::{status, Dataset, DatasetType};
 use labelhive_domain::export::{
     beside, class_names, copied_sample, copy_targets, relative_path, ExportDest, ExportPayload,
     ExportTally,
@@ -30,7 +30,7 @@ use crate::app::AppState;
 /// Samples read per page.
 const PAGE: i64 = 1000;
 /// File copies in flight.
-const COPIES_IN_FLIGHT: usize = 16;
+const COPIES_IN_FLIGHT: usize = 32;
 
 /// Runs one export job to its end, or until it is abandoned or the server stops.
 pub(crate) async fn run(
@@ -283,7 +283,12 @@ impl ExportRun<'_> {
                 )
                 .await?;
             }
-            if !tree && !classes.is_empty() {
+            // Class label files are the image layout; text and sound classes live in
+            // the manifest (and in class folders with the tree layout).
+            if !tree
+                && !classes.is_empty()
+                && self.dataset.kind() == DatasetType::ImageClassification
+            {
                 let txt = format!("{}\n", classes.join("\n"));
                 blob.put(
                     &ObsPath::parse("txt", &beside(target, "txt"))?,

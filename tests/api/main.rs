@@ -11,6 +11,7 @@ mod helpers;
 mod auth;
 mod cli;
 mod crash;
+mod crash_export;
 mod crash_import;
 mod datasets;
 mod datasets_invalid;

@@ -6,7 +6,7 @@
 //!   (files from elsewhere keep their name). With `export_format` 1 (tree) a sample
 //!   with classification labels goes into one folder per label, as
 //!   `rabbits/1.jpg`; with 2 (tile, the default) files keep their place and their
-//!   labels go beside them: `<stem>.txt` with the classification labels, one per line,
+//!   labels go beside them: `<stem>.txt` with image classification labels, one per line,
 //!   and `<stem>.xml` (PASCAL VOC) with the shapes, the layouts a directory import reads;
 //! - every DIR export also writes a manifest, `<path><task_id>.manifest`, whose sources
 //!   name the exported copies with `source_type_header` (`obs://` by default);
