@@ -297,4 +297,43 @@ mod tests {
             b"x"
         );
     }
+
+    #[tokio::test]
+    async fn a_directory_level_lists_files_and_subdirectories_not_uploads() {
+        let dir = tempfile::tempdir().unwrap();
+        let blob = LocalBlob::open(dir.path().to_path_buf()).unwrap();
+        for p in ["/bkt/in/a.jpg", "/bkt/in/sub/b.jpg"] {
+            blob.put(&ObsPath::parse("p", p).unwrap(), b"xy".to_vec())
+                .await
+                .unwrap();
+        }
+        // An upload in progress is a staging file, not an object.
+        std::fs::write(dir.path().join("bkt/in/c.jpg#3"), b"partial").unwrap();
+        let level = ObsPath::parse("p", "/bkt/in/").unwrap();
+        let mut entries: Vec<String> = blob
+            .list_dir(&level)
+            .map(|e| match e.unwrap() {
+                DirEntry::File(f) => format!("file {} {}", f.path.as_file(), f.size),
+                DirEntry::Dir(d) => format!("dir {d}"),
+            })
+            .collect()
+            .await;
+        entries.sort();
+        assert_eq!(entries, ["dir /bkt/in/sub/", "file /bkt/in/a.jpg 2"]);
+        assert!(blob.dir_stamp(&level).await.unwrap().is_some());
+        let missing = ObsPath::parse("p", "/bkt/nope/").unwrap();
+        assert_eq!(blob.dir_stamp(&missing).await.unwrap(), None);
+        assert_eq!(blob.list_dir(&missing).count().await, 0);
+        // Copying links the file; a second copy replaces the first.
+        let copy = ObsPath::parse("p", "/bkt/out/a.jpg").unwrap();
+        let from = ObsPath::parse("p", "/bkt/in/a.jpg").unwrap();
+        blob.copy(&from, &copy).await.unwrap();
+        blob.copy(&from, &copy).await.unwrap();
+        assert_eq!(blob.get(&copy).await.unwrap(), b"xy");
+        let gone = ObsPath::parse("p", "/bkt/in/none.jpg").unwrap();
+        assert!(matches!(
+            blob.copy(&gone, &copy).await,
+            Err(DomainError::ObsPathNotFound(_))
+        ));
+    }
 }
