@@ -24,6 +24,7 @@ use serde_json::Value;
 
 use crate::annotation::SampleLabel;
 use crate::dataset::Dataset;
+use crate::failure::ItemFailure;
 use crate::ids::{is_hex_id, sample_id_for_path};
 use crate::manifest::HARD_KEYS;
 use crate::names::check_dataset_name;
@@ -470,8 +471,8 @@ pub struct ExportTally {
     pub exported: i64,
     /// Samples left out (their file is missing).
     pub failed: i64,
-    /// The first failures: sample id, path, error_code, error_msg.
-    pub failures: Vec<Value>,
+    /// The first failures, with sample id and path.
+    pub failures: Vec<ItemFailure>,
     /// The manifest written (DIR exports).
     pub manifest_path: Option<String>,
 }
@@ -485,15 +486,12 @@ impl ExportTally {
 
     /// Records a sample left out.
     pub fn fail(&mut self, sample_id: &str, path: &str, err: &DomainError) {
-        self.failed += 1;
-        if self.failures.len() < MAX_REPORTED_FAILURES {
-            self.failures.push(serde_json::json!({
-                "sample_id": sample_id,
-                "path": path,
-                "error_code": err.code(),
-                "error_msg": err.to_string(),
-            }));
+        ItemFailure {
+            sample_id: Some(sample_id.to_owned()),
+            path: Some(path.to_owned()),
+            ..ItemFailure::of(err)
         }
+        .record(&mut self.failed, &mut self.failures);
     }
 
     /// As stored.

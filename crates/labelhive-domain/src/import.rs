@@ -8,7 +8,7 @@
 //!   the type the annotation gives, when the dataset type allows that type; otherwise
 //!   the sample is refused with its own error;
 //! - `import_samples: false` only relabels samples the dataset already has;
-//! - at most [`MAX_REPORTED_FAILURES`] failures are kept with their line and reason;
+//! - at most [`crate::failure::MAX_REPORTED_FAILURES`] failures are kept with their line and reason;
 //!   all are counted.
 
 use serde::{Deserialize, Serialize};
@@ -16,11 +16,9 @@ use serde_json::Value;
 
 use crate::annotation::SampleLabel;
 use crate::dataset::DatasetType;
+use crate::failure::ItemFailure;
 use crate::obs_path::ObsPath;
 use crate::DomainError;
-
-/// Failures kept with their reason per task; more are only counted.
-pub const MAX_REPORTED_FAILURES: usize = 100;
 
 /// Largest manifest line, and largest annotation file, read (bytes).
 pub const MAX_ITEM_BYTES: usize = 1 << 20;
@@ -298,21 +296,6 @@ impl ImportRequest {
     }
 }
 
-/// One refused item of an import.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ImportFailure {
-    /// Manifest line (1-based), for manifest imports.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub line: Option<i64>,
-    /// The file, for directory imports.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
-    /// ModelArts error code.
-    pub error_code: String,
-    /// What is wrong.
-    pub error_msg: String,
-}
-
 /// Counts of a running import, stored with each batch.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct ImportTally {
@@ -330,7 +313,7 @@ pub struct ImportTally {
     pub failed: i64,
     /// The first refused items.
     #[serde(default)]
-    pub failures: Vec<ImportFailure>,
+    pub failures: Vec<ItemFailure>,
     /// Labels the import added to the dataset.
     #[serde(default)]
     pub labels_created: Vec<String>,
@@ -342,15 +325,12 @@ pub struct ImportTally {
 impl ImportTally {
     /// Records a refused item.
     pub fn fail(&mut self, line: Option<i64>, path: Option<String>, err: &DomainError) {
-        self.failed += 1;
-        if self.failures.len() < MAX_REPORTED_FAILURES {
-            self.failures.push(ImportFailure {
-                line,
-                path,
-                error_code: err.code().to_owned(),
-                error_msg: err.to_string(),
-            });
+        ItemFailure {
+            line,
+            path,
+            ..ItemFailure::of(err)
         }
+        .record(&mut self.failed, &mut self.failures);
     }
 
     /// The tally as stored in the job's result.
@@ -393,6 +373,7 @@ pub fn label_names(field: &str, v: &Value) -> Result<Vec<String>, DomainError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::failure::MAX_REPORTED_FAILURES;
     use serde_json::json;
 
     fn named(names: &[&str]) -> Vec<SampleLabel> {

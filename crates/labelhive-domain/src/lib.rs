@@ -5,6 +5,7 @@ pub mod blob;
 pub mod dataset;
 pub mod error;
 pub mod export;
+pub mod failure;
 pub mod hard;
 pub mod ids;
 pub mod import;

@@ -6,10 +6,11 @@ use crate::blob::Blob;
 use crate::dataset::{status, Dataset, DatasetQuery, DatasetType, DatasetUpdate, NewDataset};
 use crate::ids::new_resource_id;
 use crate::job::{kind, ImportPayload, NewJob};
-use crate::obs_path::ObsPath;
 use crate::store::{LabelChanges, MetricPoint, RunningJob, SamplePreview, Store, StoreError};
 use crate::time::now_ms;
 use crate::DomainError;
+
+use super::{existing_dataset, require_bucket};
 
 /// Dataset use cases.
 #[derive(Clone)]
@@ -18,7 +19,8 @@ pub struct DatasetService {
     blob: Arc<dyn Blob>,
 }
 
-fn name_conflict(err: StoreError, name: &str) -> DomainError {
+/// A store conflict on the dataset name as `DatasetNameTaken`; other errors as they are.
+pub(crate) fn name_conflict(err: StoreError, name: &str) -> DomainError {
     match err {
         StoreError::Conflict {
             constraint: "datasets_project_name",
@@ -33,19 +35,11 @@ impl DatasetService {
         Self { store, blob }
     }
 
-    async fn check_bucket(&self, path: &ObsPath) -> Result<(), DomainError> {
-        if self.blob.bucket_exists(path.bucket()).await? {
-            Ok(())
-        } else {
-            Err(DomainError::BucketNotFound(path.bucket().to_owned()))
-        }
-    }
-
     /// Creates a dataset and queues the import of the files under its input path.
     pub async fn create(&self, project_id: &str, new: NewDataset) -> Result<Dataset, DomainError> {
         new.check()?;
-        self.check_bucket(&new.input_path).await?;
-        self.check_bucket(&new.work_path).await?;
+        require_bucket(self.blob.as_ref(), &new.input_path).await?;
+        require_bucket(self.blob.as_ref(), &new.work_path).await?;
         let now = now_ms();
         let id = new_resource_id();
         // Table datasets import only when asked to (`import_data`); file datasets always do.
@@ -106,10 +100,7 @@ impl DatasetService {
 
     /// A dataset of the project.
     pub async fn get(&self, project_id: &str, dataset_id: &str) -> Result<Dataset, DomainError> {
-        self.store
-            .dataset(project_id, dataset_id)
-            .await?
-            .ok_or_else(|| DomainError::DatasetNotFound(dataset_id.to_owned()))
+        existing_dataset(self.store.as_ref(), project_id, dataset_id).await
     }
 
     /// A page of datasets and the total.

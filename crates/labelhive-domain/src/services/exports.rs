@@ -9,10 +9,12 @@ use crate::export::{ExportDest, ExportPayload, ExportRequest};
 use crate::ids::new_resource_id;
 use crate::job::{kind, Job, NewJob};
 use crate::obs_path::ObsPath;
-use crate::store::{Store, StoreError};
+use crate::store::Store;
 use crate::time::now_ms;
 use crate::version::status as version_status;
 use crate::DomainError;
+
+use super::datasets::name_conflict;
 
 /// Export task use cases.
 #[derive(Clone)]
@@ -28,19 +30,11 @@ impl ExportService {
     }
 
     async fn dataset(&self, project_id: &str, dataset_id: &str) -> Result<Dataset, DomainError> {
-        self.store
-            .dataset(project_id, dataset_id)
-            .await?
-            .ok_or_else(|| DomainError::DatasetNotFound(dataset_id.to_owned()))
+        super::existing_dataset(self.store.as_ref(), project_id, dataset_id).await
     }
 
-    async fn check_bucket(&self, path: &str) -> Result<(), DomainError> {
-        let path = ObsPath::parse("path", path)?;
-        if self.blob.bucket_exists(path.bucket()).await? {
-            Ok(())
-        } else {
-            Err(DomainError::BucketNotFound(path.bucket().to_owned()))
-        }
+    async fn check_bucket(&self, field: &str, path: &str) -> Result<(), DomainError> {
+        super::require_bucket(self.blob.as_ref(), &ObsPath::parse(field, path)?).await
     }
 
     /// Checks the request and queues the export job (with the new dataset of a
@@ -54,7 +48,7 @@ impl ExportService {
         let ds = self.dataset(project_id, dataset_id).await?;
         let now = now_ms();
         let mut payload = req.check(&ds, now)?;
-        self.check_bucket(&payload.path).await?;
+        self.check_bucket("path", &payload.path).await?;
         if let Some(v) = &payload.version_id {
             let version = self
                 .store
@@ -76,19 +70,17 @@ impl ExportService {
         };
         if payload.dest == ExportDest::NewDataset {
             let target = new_dataset(&ds, &payload, now)?;
-            self.check_bucket(&target.work_path).await?;
+            self.check_bucket(
+                "export_params.export_new_dataset_work_path",
+                &target.work_path,
+            )
+            .await?;
             payload.new_dataset_id = Some(target.id.clone());
             job.payload = serde_json::to_value(&payload).map_err(DomainError::internal)?;
-            let name = target.name.clone();
             self.store
                 .create_dataset(&target, Some(&job))
                 .await
-                .map_err(|e| match e {
-                    StoreError::Conflict {
-                        constraint: "datasets_project_name",
-                    } => DomainError::DatasetNameTaken(name),
-                    other => other.into(),
-                })?;
+                .map_err(|e| name_conflict(e, &target.name))?;
         } else {
             job.payload = serde_json::to_value(&payload).map_err(DomainError::internal)?;
             self.store.create_job(&job, false).await?;
@@ -103,12 +95,14 @@ impl ExportService {
         dataset_id: &str,
         task_id: &str,
     ) -> Result<Job, DomainError> {
-        self.dataset(project_id, dataset_id).await?;
-        self.store
-            .job(project_id, task_id)
-            .await?
-            .filter(|j| j.kind == kind::EXPORT && j.dataset_id.as_deref() == Some(dataset_id))
-            .ok_or_else(|| DomainError::TaskNotFound(task_id.to_owned()))
+        super::dataset_task(
+            self.store.as_ref(),
+            project_id,
+            dataset_id,
+            kind::EXPORT,
+            task_id,
+        )
+        .await
     }
 
     /// A page of the dataset's export tasks, newest first, and their number; with

@@ -24,10 +24,7 @@ impl ImportService {
     }
 
     async fn dataset(&self, project_id: &str, dataset_id: &str) -> Result<Dataset, DomainError> {
-        self.store
-            .dataset(project_id, dataset_id)
-            .await?
-            .ok_or_else(|| DomainError::DatasetNotFound(dataset_id.to_owned()))
+        super::existing_dataset(self.store.as_ref(), project_id, dataset_id).await
     }
 
     /// Checks the request and queues the import job; returns the task id.
@@ -59,12 +56,14 @@ impl ImportService {
         dataset_id: &str,
         task_id: &str,
     ) -> Result<Job, DomainError> {
-        self.dataset(project_id, dataset_id).await?;
-        self.store
-            .job(project_id, task_id)
-            .await?
-            .filter(|j| j.kind == kind::IMPORT && j.dataset_id.as_deref() == Some(dataset_id))
-            .ok_or_else(|| DomainError::TaskNotFound(task_id.to_owned()))
+        super::dataset_task(
+            self.store.as_ref(),
+            project_id,
+            dataset_id,
+            kind::IMPORT,
+            task_id,
+        )
+        .await
     }
 
     /// A page of the dataset's import tasks, newest first, and their number.

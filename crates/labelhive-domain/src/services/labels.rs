@@ -34,10 +34,7 @@ impl LabelService {
         project_id: &str,
         dataset_id: &str,
     ) -> Result<Dataset, DomainError> {
-        self.store
-            .dataset(project_id, dataset_id)
-            .await?
-            .ok_or_else(|| DomainError::DatasetNotFound(dataset_id.to_owned()))
+        super::existing_dataset(self.store.as_ref(), project_id, dataset_id).await
     }
 
     /// Splits a batch into per-item results, trying each item on a working copy of the

@@ -23,11 +23,7 @@ impl SyncService {
 
     /// Queues a synchronization; one at a time per dataset (400 ModelArts.4355).
     pub async fn create(&self, project_id: &str, dataset_id: &str) -> Result<String, DomainError> {
-        let ds = self
-            .store
-            .dataset(project_id, dataset_id)
-            .await?
-            .ok_or_else(|| DomainError::DatasetNotFound(dataset_id.to_owned()))?;
+        let ds = super::existing_dataset(self.store.as_ref(), project_id, dataset_id).await?;
         let kind_ = ds.kind();
         // As documented: text datasets hold lines, not files, and cannot be synchronized.
         if matches!(
@@ -60,10 +56,7 @@ impl SyncService {
         project_id: &str,
         dataset_id: &str,
     ) -> Result<Option<Job>, DomainError> {
-        self.store
-            .dataset(project_id, dataset_id)
-            .await?
-            .ok_or_else(|| DomainError::DatasetNotFound(dataset_id.to_owned()))?;
+        super::existing_dataset(self.store.as_ref(), project_id, dataset_id).await?;
         let (jobs, _) = self.store.list_jobs(dataset_id, kind::SYNC, 0, 1).await?;
         Ok(jobs.into_iter().next())
     }

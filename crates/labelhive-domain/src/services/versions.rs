@@ -26,10 +26,7 @@ impl VersionService {
     }
 
     async fn dataset(&self, project_id: &str, dataset_id: &str) -> Result<Dataset, DomainError> {
-        self.store
-            .dataset(project_id, dataset_id)
-            .await?
-            .ok_or_else(|| DomainError::DatasetNotFound(dataset_id.to_owned()))
+        super::existing_dataset(self.store.as_ref(), project_id, dataset_id).await
     }
 
     /// Checks the request and queues the publish job; the version starts `creating`.
