@@ -488,7 +488,7 @@ async fn show_stats(
         .collect();
     let metadata_stats: BTreeMap<String, i64> = stats.metadata_keys.into_iter().collect();
     Ok(Json(json!({
-        "data_path": ds.data_sources.first().and_then(|s| s.data_path.clone()).unwrap_or_default(),
+        "data_path": ds.input_path().unwrap_or_default(),
         // Splitting into training and validation sets needs at least two labeled samples.
         "data_spliting_enable": labeled >= 2,
         "grouped_label_stats": grouped,

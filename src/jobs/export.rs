@@ -55,11 +55,7 @@ pub(crate) async fn run(
         state,
         owner,
         job,
-        input_dir: dataset
-            .data_sources
-            .first()
-            .and_then(|s| s.data_path.clone())
-            .unwrap_or_default(),
+        input_dir: dataset.input_path().map(str::to_owned).unwrap_or_default(),
         dataset: &dataset,
         payload: &payload,
         tally: ExportTally::default(),
@@ -85,21 +81,21 @@ pub(crate) async fn run(
             break;
         }
         cursor = next;
-        let step = match manifest.as_mut() {
+        // A NEW_DATASET page records its progress with its samples; a DIR page here.
+        let held = match manifest.as_mut() {
             Some(writer) => {
                 let text = run.export_to_dir(&page).await?;
                 writer.write(text.as_bytes()).await?;
-                true
+                let done = run.tally.exported + run.tally.failed;
+                let result = run.tally.to_value();
+                state
+                    .store
+                    .job_progress(&job.id, owner, done, run.tally.total, &result)
+                    .await?
             }
             None => run.export_to_dataset(&page).await?,
         };
-        let done = run.tally.exported + run.tally.failed;
-        if !step
-            || !state
-                .store
-                .job_progress(&job.id, owner, done, run.tally.total, &run.tally.to_value())
-                .await?
-        {
+        if !held {
             return Ok(RunEnd::Abandoned);
         }
         if *stop.borrow() {
@@ -142,35 +138,22 @@ struct Copied {
 impl ExportRun<'_> {
     /// How many samples the export takes.
     async fn count(&self, filter: &SampleFilter) -> Result<i64, DomainError> {
-        if let Some(v) = &self.payload.version_id {
-            let version = self
-                .state
-                .store
-                .version(&self.dataset.id, v)
-                .await?
-                .ok_or_else(|| DomainError::VersionNotFound(v.clone()))?;
-            let page = SamplePage {
-                ascending: true,
-                offset: 0,
-                limit: 1,
-            };
-            let (_, n) = self
-                .state
-                .store
-                .list_version_samples(&version, filter, page)
-                .await?;
-            return Ok(n);
-        }
-        let page = SamplePage {
+        let store = &self.state.store;
+        let one = SamplePage {
             ascending: true,
             offset: 0,
             limit: 1,
         };
-        let (_, n) = self
-            .state
-            .store
-            .list_samples(&self.dataset.id, filter, page)
-            .await?;
+        let (_, n) = match &self.payload.version_id {
+            Some(v) => {
+                let version = store
+                    .version(&self.dataset.id, v)
+                    .await?
+                    .ok_or_else(|| DomainError::VersionNotFound(v.clone()))?;
+                store.list_version_samples(&version, filter, one).await?
+            }
+            None => store.list_samples(&self.dataset.id, filter, one).await?,
+        };
         Ok(n)
     }
 

@@ -187,9 +187,7 @@ async fn item(
 pub(crate) fn content_path(imp: &Importer<'_>, text: &str) -> Result<ObsPath, DomainError> {
     let input = imp
         .dataset
-        .data_sources
-        .first()
-        .and_then(|s| s.data_path.as_deref())
+        .input_path()
         .ok_or_else(|| DomainError::invalid("dataset", "has no input path"))?;
     let folder = imp.payload.import_folder.as_deref().unwrap_or("content");
     let name = format!("{}.txt", sample_id_for_path(&format!("content://{text}")));

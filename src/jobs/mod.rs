@@ -148,11 +148,10 @@ impl Runner {
                 // A failed import task leaves the dataset usable; a failed creation does not.
                 let dataset_status =
                     (job.kind == kind::IMPORT && !task).then_some(status::ABNORMAL);
-                if job.kind == kind::PUBLISH {
-                    publish::failed(&self.state, &job, &e.to_string()).await;
-                }
-                if job.kind == kind::EXPORT {
-                    export::failed(&self.state, &job).await;
+                match job.kind.as_str() {
+                    kind::PUBLISH => publish::failed(&self.state, &job, &e.to_string()).await,
+                    kind::EXPORT => export::failed(&self.state, &job).await,
+                    _ => {}
                 }
                 store
                     .finish_job(&job.id, &self.owner, &outcome, dataset_status)

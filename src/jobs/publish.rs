@@ -8,6 +8,7 @@
 
 use futures::StreamExt;
 use labelhive_domain::dataset::Dataset;
+use labelhive_domain::export::relative_path;
 use labelhive_domain::job::{Job, PublishPayload};
 use labelhive_domain::manifest::{has_shapes, manifest_line, ManifestSample};
 use labelhive_domain::obs_path::ObsPath;
@@ -197,16 +198,11 @@ async fn export_file(
     version: &Version,
     sample: &Sample,
 ) -> Result<(), DomainError> {
-    let input = dataset
-        .data_sources
-        .first()
-        .and_then(|s| s.data_path.clone())
-        .unwrap_or_default();
-    let relative = sample
-        .path
-        .strip_prefix(input.as_str())
-        .filter(|r| !input.is_empty() && !r.is_empty())
-        .unwrap_or(&sample.name);
+    let relative = relative_path(
+        dataset.input_path().unwrap_or_default(),
+        &sample.path,
+        &sample.name,
+    );
     let target = ObsPath::parse("data_path", &format!("{}{relative}", version.data_path))?;
     let source = ObsPath::parse("source", &sample.path)?;
     let Some(mut chunks) = state.blob.stream(&source).await? else {

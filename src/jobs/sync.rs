@@ -74,9 +74,7 @@ pub(crate) async fn run(
         return Ok(RunEnd::Abandoned);
     };
     let Some(input) = dataset
-        .data_sources
-        .first()
-        .and_then(|s| s.data_path.as_deref())
+        .input_path()
         .map(|p| ObsPath::parse("data_path", p))
         .transpose()?
     else {

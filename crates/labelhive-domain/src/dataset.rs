@@ -459,6 +459,13 @@ impl Dataset {
         DatasetType::from_code(self.dataset_type).unwrap_or(DatasetType::Custom)
     }
 
+    /// The input path of its (first) data source, in directory form.
+    pub fn input_path(&self) -> Option<&str> {
+        self.data_sources
+            .first()
+            .and_then(|s| s.data_path.as_deref())
+    }
+
     /// `inner_work_path`: `<work_path><name>-<id>/`, where Labelhive writes its own files.
     pub fn inner_work_path(&self) -> String {
         format!("{}{}-{}/", self.work_path, self.name, self.id)

@@ -97,10 +97,6 @@ pub struct ExportRequest {
     pub sample_state: Option<String>,
     /// `obs://` (default) or `s3://`.
     pub source_type_header: Option<String>,
-    /// Read-only in responses; ignored.
-    pub status: Option<Value>,
-    /// Read-only in responses; ignored.
-    pub task_id: Option<Value>,
     /// `Default` only: CarbonData and CSV are table formats.
     pub version_format: Option<String>,
     /// Export the samples of this published version.
@@ -316,9 +312,7 @@ impl ExportRequest {
         }
         if dest == ExportDest::Dir {
             let input = ds
-                .data_sources
-                .first()
-                .and_then(|s| s.data_path.as_deref())
+                .input_path()
                 .and_then(|p| ObsPath::parse("data_path", p).ok());
             // Writing into the input would make the export part of the dataset's data.
             if input.is_some_and(|i| path.starts_with(&i)) {

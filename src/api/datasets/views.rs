@@ -145,11 +145,7 @@ impl DatasetView {
     /// Builds the view of a dataset.
     pub fn new(ds: Dataset, extras: ViewExtras) -> Self {
         let inner = ds.inner_work_path();
-        let data_url = ds
-            .data_sources
-            .first()
-            .and_then(|s| s.data_path.clone())
-            .unwrap_or_default();
+        let data_url = ds.input_path().map(str::to_owned).unwrap_or_default();
         let kind = ds.kind();
         let unannotated = ds.total_sample_count - ds.annotated_sample_count;
         let mut stats = Map::new();

@@ -120,9 +120,7 @@ impl SampleService {
                 }
                 check_no_special(&format!("{f}.name"), &name, "!<>=&\"'")?;
                 let input_dir = ds
-                    .data_sources
-                    .first()
-                    .and_then(|s| s.data_path.as_deref())
+                    .input_path()
                     .ok_or_else(|| DomainError::invalid("dataset", "has no input path"))?;
                 let dir = ObsPath::parse("data_sources[0].data_path", input_dir)?;
                 (
