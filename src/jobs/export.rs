@@ -10,10 +10,10 @@
 use futures::stream::{self, StreamExt};
 use labelhive_domain::dataset::{status, Dataset, DatasetType};
 use labelhive_domain::export::{
-    beside, class_names, copied_sample, copy_targets, relative_path, ExportDest, ExportPayload,
-    ExportTally,
+    class_names, copied_sample, copy_targets, relative_path, ExportDest, ExportPayload, ExportTally,
 };
 use labelhive_domain::job::Job;
+use labelhive_domain::layouts::beside;
 use labelhive_domain::manifest::{has_shapes, manifest_line, ManifestSample};
 use labelhive_domain::obs_path::ObsPath;
 use labelhive_domain::sample::{state, Sample, SamplePage, SampleWrite};

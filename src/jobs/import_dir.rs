@@ -13,11 +13,11 @@
 use futures::StreamExt;
 use labelhive_domain::annotation::{SampleLabel, SampleMetadata};
 use labelhive_domain::dataset::DatasetType;
-use labelhive_domain::import::{dir_labels_supported, MAX_ITEM_BYTES};
+use labelhive_domain::import::dir_labels_supported;
 use labelhive_domain::label::allowed_label_types;
 use labelhive_domain::layouts::{
-    class_folder_label, combined_lines, is_result_file, label_file_names, parse_text_format,
-    result_file_for, result_file_lines, TextLayout, TextLine,
+    beside, class_folder_label, combined_lines, is_result_file, label_file_names,
+    parse_text_format, result_file_for, result_file_lines, TextLayout, TextLine,
 };
 use labelhive_domain::manifest::AnnotationLoc;
 use labelhive_domain::obs_path::ObsPath;
@@ -25,7 +25,7 @@ use labelhive_domain::DomainError;
 use tokio::sync::watch;
 
 use super::import_manifest::{content_path, read_voc, Ended};
-use super::importer::{Importer, Item};
+use super::importer::{read_small_text, Importer, Item};
 use crate::app::AppState;
 
 /// Labels of the given names with the dataset's classification type.
@@ -41,32 +41,11 @@ fn class_labels(names: Vec<String>, label_type: i32) -> Vec<SampleLabel> {
 }
 
 /// A sibling file with another extension: `a/b.jpg` → `a/b.<ext>`.
-fn sibling(path: &ObsPath, file_name: &str) -> Result<ObsPath, DomainError> {
+fn sibling(path: &ObsPath, file_name: &str) -> ObsPath {
     let segments = path.segments();
     let mut parts = segments[..segments.len().saturating_sub(1)].to_vec();
     parts.push(file_name.to_owned());
-    Ok(ObsPath::from_parts(path.bucket(), parts))
-}
-
-fn stem(name: &str) -> &str {
-    name.rsplit_once('.').map_or(name, |(s, _)| s)
-}
-
-/// Reads a side file if it exists and is small enough.
-async fn side_file(state: &AppState, path: &ObsPath) -> Result<Option<String>, DomainError> {
-    match state.blob.size(path).await? {
-        None => Ok(None),
-        Some(n) if n > MAX_ITEM_BYTES as u64 => Err(DomainError::invalid(
-            path.as_file(),
-            format!("is {n} bytes; label files may hold at most {MAX_ITEM_BYTES}"),
-        )),
-        Some(_) => {
-            let bytes = state.blob.get(path).await?;
-            String::from_utf8(bytes)
-                .map(Some)
-                .map_err(|_| DomainError::invalid(path.as_file(), "is not UTF-8 text"))
-        }
-    }
+    ObsPath::from_parts(path.bucket(), parts)
 }
 
 /// The labels and metadata of one data file of a non-text dataset.
@@ -83,19 +62,20 @@ async fn file_labels(
         DatasetType::ImageClassification | DatasetType::SoundClassification => {
             // A label file beside an image is the more specific statement: it wins
             // over the folder the image sits in.
-            let mut beside = None;
-            if kind == DatasetType::ImageClassification {
-                let txt = sibling(path, &format!("{}.txt", stem(path.file_name())))?;
-                beside = side_file(state, &txt).await?;
-            }
-            if let Some(content) = beside {
+            let label_file = if kind == DatasetType::ImageClassification {
+                let txt = sibling(path, &beside(path.file_name(), "txt"));
+                read_small_text(state, &txt).await?
+            } else {
+                None
+            };
+            if let Some(content) = label_file {
                 labels = class_labels(label_file_names(&content), class_type);
             } else if let Some(folder) = class_folder_label(relative) {
                 labels = class_labels(vec![folder.to_owned()], class_type);
             }
         }
         DatasetType::ObjectDetection | DatasetType::ImageSegmentation => {
-            let xml = sibling(path, &format!("{}.xml", stem(path.file_name())))?;
+            let xml = sibling(path, &beside(path.file_name(), "xml"));
             if state.blob.size(&xml).await?.is_some() {
                 let loc = AnnotationLoc {
                     path: xml.as_file(),
@@ -115,7 +95,7 @@ async fn text_lines(
     imp: &Importer<'_>,
     path: &ObsPath,
 ) -> Result<Vec<TextLine>, DomainError> {
-    let content = side_file(state, path)
+    let content = read_small_text(state, path)
         .await?
         .ok_or_else(|| DomainError::ObsPathNotFound(path.as_file()))?;
     let f = imp.payload.label_format.clone().unwrap_or_default();
@@ -127,17 +107,10 @@ async fn text_lines(
     .map_err(|why| DomainError::invalid("label_format", why))?;
     let mut lines = match &layout {
         TextLayout::Combined(format) => combined_lines(&content, format),
-        TextLayout::ResultFiles => {
-            let result = sibling(path, &result_file_for(path.file_name()))?;
-            let labels = side_file(state, &result).await?.unwrap_or_default();
-            let sep = parse_text_format(None, None, f.text_label_separator.as_deref())
-                .ok()
-                .and_then(|l| match l {
-                    TextLayout::Combined(c) => Some(c.label_separator),
-                    TextLayout::ResultFiles => None,
-                })
-                .unwrap_or(',');
-            result_file_lines(&content, &labels, sep)
+        TextLayout::ResultFiles(sep) => {
+            let result = sibling(path, &result_file_for(path.file_name()));
+            let labels = read_small_text(state, &result).await?.unwrap_or_default();
+            result_file_lines(&content, &labels, *sep)
                 .map_err(|why| DomainError::invalid(result.as_file(), why))?
         }
     };

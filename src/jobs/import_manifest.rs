@@ -14,7 +14,7 @@ use labelhive_domain::DomainError;
 use serde_json::Value;
 use tokio::sync::watch;
 
-use super::importer::{Importer, Item};
+use super::importer::{read_small, read_small_text, Importer, Item};
 use crate::app::AppState;
 
 /// How a manifest import ended.
@@ -85,18 +85,6 @@ impl Lines {
     }
 }
 
-/// Reads a small file (annotation files, texts), refusing one past the size limit.
-async fn read_small(state: &AppState, path: &ObsPath) -> Result<Vec<u8>, DomainError> {
-    match state.blob.size(path).await? {
-        None => Err(DomainError::ObsPathNotFound(path.as_file())),
-        Some(n) if n > MAX_ITEM_BYTES as u64 => Err(DomainError::invalid(
-            path.as_file(),
-            format!("is {n} bytes; annotation and text files may hold at most {MAX_ITEM_BYTES}"),
-        )),
-        Some(_) => state.blob.get(path).await,
-    }
-}
-
 /// Reads the shapes of a PASCAL VOC file into the entry.
 pub(crate) async fn read_voc(
     state: &AppState,
@@ -105,9 +93,9 @@ pub(crate) async fn read_voc(
     metadata: &mut SampleMetadata,
 ) -> Result<(), DomainError> {
     let path = ObsPath::parse("annotation-loc", &loc.path)?;
-    let bytes = read_small(state, &path).await?;
-    let xml = String::from_utf8(bytes)
-        .map_err(|_| DomainError::invalid(loc.path.clone(), "is not UTF-8 text"))?;
+    let xml = read_small_text(state, &path)
+        .await?
+        .ok_or_else(|| DomainError::ObsPathNotFound(path.as_file()))?;
     let doc = parse_voc(&xml).map_err(|why| DomainError::invalid(loc.path.clone(), why))?;
     if let Some(size) = doc.size {
         metadata
@@ -166,7 +154,10 @@ async fn item(
     let text = match text {
         Some(t) => Some(t),
         None if labelhive_domain::annotation::needs_text(&labels) => {
-            let bytes = read_small(state, &ObsPath::parse("source", &path)?).await?;
+            let file = ObsPath::parse("source", &path)?;
+            let bytes = read_small(state, &file)
+                .await?
+                .ok_or_else(|| DomainError::ObsPathNotFound(path.clone()))?;
             Some(String::from_utf8_lossy(&bytes).into_owned())
         }
         None => None,

@@ -7,7 +7,7 @@ use labelhive_domain::annotation::{
 };
 use labelhive_domain::dataset::Dataset;
 use labelhive_domain::ids::sample_id_for_path;
-use labelhive_domain::import::{ImportPayload, ImportTally};
+use labelhive_domain::import::{ImportPayload, ImportTally, MAX_ITEM_BYTES};
 use labelhive_domain::job::Job;
 use labelhive_domain::label::allowed_label_types;
 use labelhive_domain::obs_path::ObsPath;
@@ -18,6 +18,38 @@ use labelhive_domain::DomainError;
 use serde_json::Value;
 
 use crate::app::AppState;
+
+/// Reads a file found beside a sample (annotation, label or text file) if it exists;
+/// one past [`MAX_ITEM_BYTES`] is refused.
+pub(crate) async fn read_small(
+    state: &AppState,
+    path: &ObsPath,
+) -> Result<Option<Vec<u8>>, DomainError> {
+    match state.blob.size(path).await? {
+        None => Ok(None),
+        Some(n) if n > MAX_ITEM_BYTES as u64 => Err(DomainError::invalid(
+            path.as_file(),
+            format!(
+                "is {n} bytes; annotation, label and text files may hold at most {MAX_ITEM_BYTES}"
+            ),
+        )),
+        Some(_) => state.blob.get(path).await.map(Some),
+    }
+}
+
+/// [`read_small`] as UTF-8 text.
+pub(crate) async fn read_small_text(
+    state: &AppState,
+    path: &ObsPath,
+) -> Result<Option<String>, DomainError> {
+    read_small(state, path)
+        .await?
+        .map(|bytes| {
+            String::from_utf8(bytes)
+                .map_err(|_| DomainError::invalid(path.as_file(), "is not UTF-8 text"))
+        })
+        .transpose()
+}
 
 /// A sample an import found, before the import's rules apply.
 #[derive(Debug, Default)]

@@ -413,16 +413,6 @@ pub fn copy_targets(
     }
 }
 
-/// `<path without extension>.<ext>`: the label file beside an exported file.
-pub fn beside(file: &str, ext: &str) -> String {
-    let base = file.rfind('/').map_or(0, |i| i + 1);
-    let stem = match file[base..].rfind('.') {
-        Some(dot) if dot > 0 => &file[..base + dot],
-        _ => file,
-    };
-    format!("{stem}.{ext}")
-}
-
 /// The sample a NEW_DATASET export writes for `sample` copied to `path`: the same
 /// labels and metadata (without the hard-example fields when they are cleared).
 pub fn copied_sample(sample: &Sample, path: &str, clear_hard: bool) -> SampleWrite {
@@ -497,13 +487,6 @@ impl ExportTally {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn label_files_sit_beside_their_file() {
-        assert_eq!(beside("/b/out/cat/1.jpg", "xml"), "/b/out/cat/1.xml");
-        assert_eq!(beside("/b/out/a.b/noext", "txt"), "/b/out/a.b/noext.txt");
-        assert_eq!(beside("/b/out/.hidden", "txt"), "/b/out/.hidden.txt");
-    }
 
     #[test]
     fn tree_exports_copy_into_each_class_folder() {

@@ -33,8 +33,8 @@ impl Default for TextFormat {
 pub enum TextLayout {
     /// After a separator on each line (`label_type` 1, the default).
     Combined(TextFormat),
-    /// In `<name>_result.txt`, line by line (`label_type` 0).
-    ResultFiles,
+    /// In `<name>_result.txt`, line by line (`label_type` 0), split by this separator.
+    ResultFiles(char),
 }
 
 /// One text sample of a text file.
@@ -106,7 +106,7 @@ pub fn parse_text_format(
                 label_separator: label,
             }))
         }
-        Some("0") => Ok(TextLayout::ResultFiles),
+        Some("0") => Ok(TextLayout::ResultFiles(label)),
         Some(other) => Err(format!("label_type {other:?} must be 0 or 1")),
     }
 }
@@ -186,6 +186,17 @@ pub fn result_file_for(text_file_name: &str) -> String {
     }
 }
 
+/// `<path without extension>.<ext>`: the label file beside a file (a dot that starts
+/// the name or sits in a directory is no extension).
+pub fn beside(file: &str, ext: &str) -> String {
+    let base = file.rfind('/').map_or(0, |i| i + 1);
+    let stem = match file[base..].rfind('.') {
+        Some(dot) if dot > 0 => &file[..base + dot],
+        _ => file,
+    };
+    format!("{stem}.{ext}")
+}
+
 /// Whether a file is a `_result` label file.
 pub fn is_result_file(name: &str) -> bool {
     let stem = name.rsplit_once('.').map_or(name, |(s, _)| s);
@@ -195,6 +206,14 @@ pub fn is_result_file(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn label_files_sit_beside_their_file() {
+        assert_eq!(beside("/b/out/cat/1.jpg", "xml"), "/b/out/cat/1.xml");
+        assert_eq!(beside("/b/out/a.b/noext", "txt"), "/b/out/a.b/noext.txt");
+        assert_eq!(beside("/b/out/.hidden", "txt"), "/b/out/.hidden.txt");
+        assert_eq!(beside("1.tar.jpg", "txt"), "1.tar.txt");
+    }
 
     #[test]
     fn class_folders_and_label_files() {
@@ -223,7 +242,7 @@ mod tests {
         );
         assert_eq!(
             parse_text_format(Some("0"), None, None),
-            Ok(TextLayout::ResultFiles)
+            Ok(TextLayout::ResultFiles(','))
         );
         for (t, s, l) in [
             (Some("2"), None, None),
