@@ -1,14 +1,15 @@
 //! Crash safety: the real binary is killed with SIGKILL during the creation import, or
 //! during a publish, restarted, and the job finishes with every file registered (every
-//! sample published) exactly once.
+//! sample published) exactly once. [`Rig`] is the harness the other crash tests share.
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use reqwest::Method;
-use serde_json::Value;
+use serde_json::{json, Value};
+use sqlx::Row;
 
 use crate::both_backends;
 use crate::helpers::{
@@ -20,17 +21,17 @@ both_backends!(a_publish_killed_mid_way_resumes_and_publishes_every_sample_once)
 
 const FILES: usize = 12_000;
 
-pub(crate) fn free_port() -> u16 {
+fn free_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     l.local_addr().expect("addr").port()
 }
 
 /// A server process, killed with SIGKILL and reaped when dropped.
-pub(crate) struct ServerProcess(Child);
+struct ServerProcess(Child);
 
 impl ServerProcess {
     /// SIGKILL, then wait so no zombie is left.
-    pub(crate) fn kill(mut self) {
+    fn kill(mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -43,12 +44,7 @@ impl Drop for ServerProcess {
     }
 }
 
-pub(crate) fn start(
-    data_dir: &Path,
-    port: u16,
-    database_url: Option<&str>,
-    log: &Path,
-) -> ServerProcess {
+fn start(data_dir: &Path, port: u16, database_url: Option<&str>, log: &Path) -> ServerProcess {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_labelhive"));
     cmd.arg("serve")
         .arg("--data-dir")
@@ -73,7 +69,7 @@ pub(crate) fn start(
     ServerProcess(cmd.spawn().expect("spawn labelhive"))
 }
 
-pub(crate) async fn wait_healthy(client: &reqwest::Client, addr: SocketAddr) {
+async fn wait_healthy(client: &reqwest::Client, addr: SocketAddr) {
     for _ in 0..200 {
         if let Ok(r) = client.get(format!("http://{addr}/health")).send().await {
             if r.status().is_success() {
@@ -85,270 +81,278 @@ pub(crate) async fn wait_healthy(client: &reqwest::Client, addr: SocketAddr) {
     panic!("server at {addr} never became healthy");
 }
 
-pub(crate) async fn details(
-    client: &reqwest::Client,
+/// The release of the real binary on a fresh data directory (and its own PostgreSQL
+/// database), with a signed client and a direct connection to its database.
+pub(crate) struct Rig {
+    dir: tempfile::TempDir,
     addr: SocketAddr,
-    creds: &Creds,
-    id: &str,
-) -> Value {
-    let path = format!("/v2/{}/datasets/{id}", creds.project_id);
-    let r: Resp = send_signed_to(
-        client,
-        addr,
-        creds,
-        Method::GET,
-        &path,
-        Vec::new(),
-        &sdk_date_now(),
-    )
-    .await;
-    assert!(r.status.is_success(), "{}", r.body);
-    r.body
+    client: reqwest::Client,
+    /// The first project's credentials.
+    pub creds: Creds,
+    /// The server's database, to watch jobs and count rows.
+    pub pool: sqlx::AnyPool,
+    port: u16,
+    url: Option<String>,
+    log: PathBuf,
+    server: Option<ServerProcess>,
+    _pg: Option<PgDb>,
+}
+
+impl Rig {
+    /// Starts the server; `None` when the backend is not available here.
+    pub(crate) async fn boot(backend: Backend) -> Option<Rig> {
+        if backend == Backend::Postgres && !postgres_available() {
+            return None;
+        }
+        let pg = match backend {
+            Backend::Postgres => Some(PgDb::create().await),
+            Backend::Sqlite => None,
+        };
+        let url = pg.as_ref().map(|p| p.url.clone());
+        let dir = tempfile::tempdir().expect("tempdir");
+        let log = dir.path().join("server.log");
+        let port = free_port();
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
+        let client = reqwest::Client::new();
+        let server = start(dir.path(), port, url.as_deref(), &log);
+        wait_healthy(&client, addr).await;
+        let creds_text =
+            std::fs::read_to_string(dir.path().join("credentials.json")).expect("credentials");
+        let creds = Creds::from_json(&serde_json::from_str(&creds_text).expect("json"));
+        let db_url = url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("labelhive.db").display()));
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&db_url).await.expect("db");
+        Some(Rig {
+            dir,
+            addr,
+            client,
+            creds,
+            pool,
+            port,
+            url,
+            log,
+            server: Some(server),
+            _pg: pg,
+        })
+    }
+
+    /// A path below the object store root, its directories made.
+    pub(crate) fn obs(&self, relative: &str) -> PathBuf {
+        let p = self.dir.path().join("obs").join(relative);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).expect("mkdir");
+        }
+        p
+    }
+
+    /// A signed request to `/v2/{project_id}{path}`.
+    pub(crate) async fn call(&self, method: Method, path: &str, body: Option<&Value>) -> Resp {
+        let bytes = body
+            .map(|b| serde_json::to_vec(b).expect("json"))
+            .unwrap_or_default();
+        let full = format!("/v2/{}{path}", self.creds.project_id);
+        let date = sdk_date_now();
+        send_signed_to(
+            &self.client,
+            self.addr,
+            &self.creds,
+            method,
+            &full,
+            bytes,
+            &date,
+        )
+        .await
+    }
+
+    /// Creates a dataset over `/bkt/in/` writing to `/bkt/out/`; returns its id.
+    pub(crate) async fn create_dataset(&self, name: &str) -> String {
+        self.obs("bkt/in/");
+        self.obs("bkt/out/");
+        let body = dataset_body(name, "/bkt/in/", "/bkt/out/");
+        let created = self.call(Method::POST, "/datasets", Some(&body)).await;
+        assert_eq!(created.status.as_u16(), 201, "{}", created.body);
+        created.body["dataset_id"].as_str().expect("id").to_owned()
+    }
+
+    /// Polls `path` until `ended` holds for its body, and returns the body.
+    pub(crate) async fn poll(&self, path: &str, ended: impl Fn(&Value) -> bool) -> Value {
+        for _ in 0..1200 {
+            let r = self.call(Method::GET, path, None).await;
+            assert!(r.status.is_success(), "{path}: {}", r.body);
+            if ended(&r.body) {
+                return r.body;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("{path} never reached its end");
+    }
+
+    /// Waits until the dataset is normal with no task running; returns its details.
+    pub(crate) async fn wait_idle(&self, id: &str) -> Value {
+        self.poll(&format!("/datasets/{id}"), |d| {
+            d["status"] == 1 && d["running_tasks_id"].as_array().is_some_and(Vec::is_empty)
+        })
+        .await
+    }
+
+    /// Polls `sql` (one bigint column `n`, `$1` bound to `key`) until it is above zero,
+    /// checks the work is not yet all done (`whole`), and kills the server with
+    /// SIGKILL; returns how far the work had got.
+    pub(crate) async fn kill_part_way(&mut self, sql: &str, key: &str, whole: i64) -> i64 {
+        for _ in 0..5000 {
+            let n: i64 = sqlx::query(sql)
+                .bind(key)
+                .fetch_one(&self.pool)
+                .await
+                .expect("progress row")
+                .get("n");
+            if n > 0 {
+                assert!(n < whole, "the work finished before it could be killed");
+                self.server.take().expect("running").kill();
+                return n;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        panic!("the work never started");
+    }
+
+    /// Starts the server again on the same data directory and database.
+    pub(crate) async fn restart(&mut self) {
+        self.server = Some(start(
+            self.dir.path(),
+            self.port,
+            self.url.as_deref(),
+            &self.log,
+        ));
+        wait_healthy(&self.client, self.addr).await;
+    }
+
+    /// How often a job was claimed.
+    pub(crate) async fn attempts(&self, job_id: &str) -> i64 {
+        sqlx::query("select attempts from jobs where id = $1")
+            .bind(job_id)
+            .fetch_one(&self.pool)
+            .await
+            .expect("job")
+            .get("attempts")
+    }
+
+    /// Rows and distinct values of `column` of a dataset's samples.
+    pub(crate) async fn sample_rows(&self, dataset_id: &str, column: &str) -> (i64, i64) {
+        let row = sqlx::query(&format!(
+            "select count(*) as n, count(distinct {column}) as d from samples where dataset_id = $1"
+        ))
+        .bind(dataset_id)
+        .fetch_one(&self.pool)
+        .await
+        .expect("count");
+        (row.get("n"), row.get("d"))
+    }
+
+    /// The server's log so far.
+    pub(crate) fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).expect("log")
+    }
+
+    /// Closes the database connection and stops the server.
+    pub(crate) async fn stop(mut self) {
+        self.pool.close().await;
+        if let Some(s) = self.server.take() {
+            s.kill();
+        }
+    }
 }
 
 async fn an_import_killed_mid_way_resumes_and_registers_every_file_once(backend: Backend) {
-    if backend == Backend::Postgres && !postgres_available() {
+    let Some(mut rig) = Rig::boot(backend).await else {
         return;
-    }
-    let pg = match backend {
-        Backend::Postgres => Some(PgDb::create().await),
-        Backend::Sqlite => None,
     };
-    let url = pg.as_ref().map(|p| p.url.clone());
-    let dir = tempfile::tempdir().expect("tempdir");
-    let input = dir.path().join("obs/bkt/in");
-    std::fs::create_dir_all(&input).expect("mkdir");
-    std::fs::create_dir_all(dir.path().join("obs/bkt/out")).expect("mkdir");
     for i in 0..FILES {
-        std::fs::write(input.join(format!("{i:05}.jpg")), b"x").expect("write");
+        std::fs::write(rig.obs(&format!("bkt/in/{i:05}.jpg")), b"x").expect("write");
     }
-    let log = dir.path().join("server.log");
-    let port = free_port();
-    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
-    let client = reqwest::Client::new();
-
-    let first = start(dir.path(), port, url.as_deref(), &log);
-    wait_healthy(&client, addr).await;
-    let creds_text =
-        std::fs::read_to_string(dir.path().join("credentials.json")).expect("credentials");
-    let creds = Creds::from_json(&serde_json::from_str(&creds_text).expect("json"));
-    let body = serde_json::to_vec(&dataset_body("crash", "/bkt/in/", "/bkt/out/")).expect("json");
-    let path = format!("/v2/{}/datasets", creds.project_id);
-    let created = send_signed_to(
-        &client,
-        addr,
-        &creds,
-        Method::POST,
-        &path,
-        body,
-        &sdk_date_now(),
-    )
-    .await;
-    assert_eq!(created.status.as_u16(), 201, "{}", created.body);
-    let id = created.body["dataset_id"].as_str().expect("id").to_owned();
+    let id = rig.create_dataset("crash").await;
 
     // Kill while the import is part-way: some samples registered, not all.
-    let mut killed_at = None;
-    for _ in 0..2000 {
-        let d = details(&client, addr, &creds, &id).await;
-        let n = d["total_sample_count"].as_i64().expect("count");
-        if n > 0 {
-            assert!(
-                n < FILES as i64,
-                "the import finished before it could be killed; make it slower"
-            );
-            killed_at = Some(n);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    first.kill();
-    let killed_at = killed_at.expect("the import never started");
-
-    let second = start(dir.path(), port, url.as_deref(), &log);
-    wait_healthy(&client, addr).await;
-    let mut done = None;
-    for _ in 0..1200 {
-        let d = details(&client, addr, &creds, &id).await;
-        if d["status"] == 1 {
-            done = Some(d);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let d = done.expect("the import never finished after the restart");
+    let killed_at = rig
+        .kill_part_way(
+            "select total_sample_count as n from datasets where id = $1",
+            &id,
+            FILES as i64,
+        )
+        .await;
+    rig.restart().await;
+    let d = rig
+        .poll(&format!("/datasets/{id}"), |d| d["status"] == 1)
+        .await;
     assert_eq!(
         d["total_sample_count"], FILES as i64,
         "killed at {killed_at}"
     );
 
     // Every file once, straight from the database.
-    let db_url =
-        url.unwrap_or_else(|| format!("sqlite://{}", dir.path().join("labelhive.db").display()));
-    sqlx::any::install_default_drivers();
-    let pool = sqlx::AnyPool::connect(&db_url).await.expect("db");
-    use sqlx::Row;
-    let row = sqlx::query(
-        "select count(*) as n, count(distinct path) as p from samples where dataset_id = $1",
-    )
-    .bind(&id)
-    .fetch_one(&pool)
-    .await
-    .expect("count");
-    assert_eq!(row.get::<i64, _>("n"), FILES as i64);
-    assert_eq!(row.get::<i64, _>("p"), FILES as i64);
-    let job = sqlx::query("select status, attempts from jobs where dataset_id = $1")
+    assert_eq!(
+        rig.sample_rows(&id, "path").await,
+        (FILES as i64, FILES as i64)
+    );
+    let job = sqlx::query("select id, status from jobs where dataset_id = $1")
         .bind(&id)
-        .fetch_one(&pool)
+        .fetch_one(&rig.pool)
         .await
         .expect("job");
     assert_eq!(job.get::<String, _>("status"), "succeeded");
+    let job_id: String = job.get("id");
     assert!(
-        job.get::<i64, _>("attempts") >= 2,
+        rig.attempts(&job_id).await >= 2,
         "the job was claimed again after the crash"
     );
-    pool.close().await;
 
-    second.kill();
     // The log has one line per request and never a secret.
-    let logged = std::fs::read_to_string(&log).expect("log");
+    let logged = rig.log();
     assert!(
         logged.contains("http.route=/v2/{project_id}/datasets")
             && logged.contains("http.status=201"),
         "request lines are logged"
     );
     assert!(
-        !logged.contains(&creds.secret_key),
+        !logged.contains(&rig.creds.secret_key),
         "the secret key was logged"
     );
     assert!(!logged.contains("Signature="), "a signature was logged");
-    drop(pg);
-}
-
-pub(crate) async fn call(
-    client: &reqwest::Client,
-    addr: SocketAddr,
-    creds: &Creds,
-    method: Method,
-    path: &str,
-    body: Option<&Value>,
-) -> Resp {
-    let bytes = body
-        .map(|b| serde_json::to_vec(b).expect("json"))
-        .unwrap_or_default();
-    let full = format!("/v2/{}{path}", creds.project_id);
-    send_signed_to(client, addr, creds, method, &full, bytes, &sdk_date_now()).await
+    rig.stop().await;
 }
 
 async fn a_publish_killed_mid_way_resumes_and_publishes_every_sample_once(backend: Backend) {
     const SAMPLES: usize = 3_000;
-    if backend == Backend::Postgres && !postgres_available() {
+    let Some(mut rig) = Rig::boot(backend).await else {
         return;
-    }
-    let pg = match backend {
-        Backend::Postgres => Some(PgDb::create().await),
-        Backend::Sqlite => None,
     };
-    let url = pg.as_ref().map(|p| p.url.clone());
-    let dir = tempfile::tempdir().expect("tempdir");
-    let input = dir.path().join("obs/bkt/in");
-    std::fs::create_dir_all(&input).expect("mkdir");
-    std::fs::create_dir_all(dir.path().join("obs/bkt/out")).expect("mkdir");
     for i in 0..SAMPLES {
-        std::fs::write(input.join(format!("{i:05}.jpg")), b"x").expect("write");
+        std::fs::write(rig.obs(&format!("bkt/in/{i:05}.jpg")), b"x").expect("write");
     }
-    let log = dir.path().join("server.log");
-    let port = free_port();
-    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
-    let client = reqwest::Client::new();
-    let first = start(dir.path(), port, url.as_deref(), &log);
-    wait_healthy(&client, addr).await;
-    let creds_text =
-        std::fs::read_to_string(dir.path().join("credentials.json")).expect("credentials");
-    let creds = Creds::from_json(&serde_json::from_str(&creds_text).expect("json"));
-    let body = dataset_body("publish", "/bkt/in/", "/bkt/out/");
-    let created = call(
-        &client,
-        addr,
-        &creds,
-        Method::POST,
-        "/datasets",
-        Some(&body),
-    )
-    .await;
-    assert_eq!(created.status.as_u16(), 201, "{}", created.body);
-    let id = created.body["dataset_id"].as_str().expect("id").to_owned();
-    for _ in 0..1200 {
-        if details(&client, addr, &creds, &id).await["status"] == 1 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let db_url = url
-        .clone()
-        .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("labelhive.db").display()));
-    sqlx::any::install_default_drivers();
-    let pool = sqlx::AnyPool::connect(&db_url).await.expect("db");
-    use sqlx::Row;
+    let id = rig.create_dataset("publish").await;
+    rig.wait_idle(&id).await;
 
     let versions = format!("/datasets/{id}/versions");
-    let r = call(
-        &client,
-        addr,
-        &creds,
-        Method::POST,
-        &versions,
-        Some(&serde_json::json!({})),
-    )
-    .await;
+    let r = rig.call(Method::POST, &versions, Some(&json!({}))).await;
     assert_eq!(r.status.as_u16(), 201, "{}", r.body);
     let vid = r.body["version_id"]
         .as_str()
         .expect("version_id")
         .to_owned();
     // Kill once part of the samples are copied into the version.
-    let mut killed_at = None;
-    for _ in 0..5000 {
-        let copied: i64 = sqlx::query("select copied from versions where id = $1")
-            .bind(&vid)
-            .fetch_one(&pool)
-            .await
-            .expect("version row")
-            .get("copied");
-        if copied > 0 {
-            assert!(
-                copied < SAMPLES as i64,
-                "the copy finished before it could be killed; make it slower"
-            );
-            killed_at = Some(copied);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
-    first.kill();
-    let killed_at = killed_at.expect("the copy never started");
-
-    let second = start(dir.path(), port, url.as_deref(), &log);
-    wait_healthy(&client, addr).await;
-    let mut published = None;
-    for _ in 0..1200 {
-        let r = call(
-            &client,
-            addr,
-            &creds,
-            Method::GET,
-            &format!("{versions}/{vid}"),
-            None,
+    let killed_at = rig
+        .kill_part_way(
+            "select copied as n from versions where id = $1",
+            &vid,
+            SAMPLES as i64,
         )
         .await;
-        assert!(r.status.is_success(), "{}", r.body);
-        if r.body["status"] != 0 {
-            published = Some(r.body);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let v = published.expect("the publish never finished after the restart");
+    rig.restart().await;
+    let v = rig
+        .poll(&format!("{versions}/{vid}"), |v| v["status"] != 0)
+        .await;
     assert_eq!(v["status"], 1, "{v}");
     assert_eq!(
         v["total_sample_count"], SAMPLES as i64,
@@ -358,7 +362,7 @@ async fn a_publish_killed_mid_way_resumes_and_publishes_every_sample_once(backen
         "select count(*) as n, count(distinct id) as ids, max(pos) as top from version_samples where version_id = $1",
     )
     .bind(&vid)
-    .fetch_one(&pool)
+    .fetch_one(&rig.pool)
     .await
     .expect("count");
     assert_eq!(row.get::<i64, _>("n"), SAMPLES as i64);
@@ -368,7 +372,7 @@ async fn a_publish_killed_mid_way_resumes_and_publishes_every_sample_once(backen
         SAMPLES as i64,
         "positions stay dense"
     );
-    let manifest = dir.path().join("obs").join(
+    let manifest = rig.obs(
         v["manifest_path"]
             .as_str()
             .expect("path")
@@ -376,16 +380,15 @@ async fn a_publish_killed_mid_way_resumes_and_publishes_every_sample_once(backen
     );
     let text = std::fs::read_to_string(manifest).expect("manifest");
     assert_eq!(text.lines().count(), SAMPLES);
-    let job = sqlx::query("select status, attempts from jobs where kind = 'publish'")
-        .fetch_one(&pool)
+    let job = sqlx::query("select id, status from jobs where kind = 'publish'")
+        .fetch_one(&rig.pool)
         .await
         .expect("job");
     assert_eq!(job.get::<String, _>("status"), "succeeded");
+    let job_id: String = job.get("id");
     assert!(
-        job.get::<i64, _>("attempts") >= 2,
+        rig.attempts(&job_id).await >= 2,
         "claimed again after the crash"
     );
-    pool.close().await;
-    second.kill();
-    drop(pg);
+    rig.stop().await;
 }
