@@ -7,7 +7,10 @@ use serde_json::{json, Value};
 
 use crate::both_backends;
 use crate::helpers::{assert_error_in, files_under, Backend, TestApp};
-use crate::imports::{import, label_names, put, put_manifest, samples_by_name};
+use crate::imports::{
+    add_shaped_sample, detection_dataset, import, label_names, put, put_manifest, samples_by_name,
+    shapes,
+};
 
 both_backends!(exports_write_files_label_files_and_a_manifest);
 both_backends!(an_export_to_a_new_dataset_copies_samples_and_labels);
@@ -366,31 +369,19 @@ async fn detection_exports_write_voc_files_that_import_back(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else {
         return;
     };
-    app.mkdir("bkt/in");
-    app.mkdir("bkt/out");
     app.mkdir("bkt/voc");
-    let mut body = crate::helpers::dataset_body("det", "/bkt/in/", "/bkt/out/");
-    body["dataset_type"] = json!(1);
-    body["labels"] = json!([{"name": "cat", "type": 1}, {"name": "dog", "type": 1}]);
-    let id = app.create_dataset(&body).await["dataset_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    app.wait_for_dataset_status(&id, 1).await;
+    let id = detection_dataset(
+        &app,
+        "det",
+        "/bkt/in/",
+        json!([{"name": "cat", "type": 1}, {"name": "dog", "type": 1}]),
+    )
+    .await;
     let labels = json!([
         {"name": "cat", "type": 1, "property": {"@modelarts:shape": "bndbox", "@modelarts:feature": [[10, 20], [30, 40]]}},
         {"name": "dog", "type": 1, "property": {"@modelarts:shape": "polygon", "@modelarts:feature": [[1, 1], [9, 1], [5, 8]]}}
     ]);
-    use base64::Engine;
-    let data = base64::engine::general_purpose::STANDARD.encode("img");
-    let r = app
-        .post(
-            &format!("/datasets/{id}/data-annotations/samples"),
-            &json!({"samples": [{"name": "p.jpg", "data": data, "labels": labels,
-                                 "metadata": {"@modelarts:size": [100, 80, 3]}}]}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    add_shaped_sample(&app, &id, labels).await;
     let t = export(
         &app,
         &id,
@@ -411,20 +402,6 @@ async fn detection_exports_write_voc_files_that_import_back(backend: Backend) {
     );
 
     // Both the directory (VOC beside images) and the manifest import back alike.
-    let strip = |s: &Value| {
-        let mut l: Vec<Value> = s["labels"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|l| {
-                json!({
-            "name": l["name"], "shape": l["property"]["@modelarts:shape"],
-            "feature": l["property"]["@modelarts:feature"]})
-            })
-            .collect();
-        l.sort_by_key(|v| v.to_string());
-        l
-    };
     let original = samples_by_name(&app, &id).await;
     for (i, import_body) in [
         json!({"import_type": "dir", "import_path": "/bkt/voc/"}),
@@ -433,20 +410,12 @@ async fn detection_exports_write_voc_files_that_import_back(backend: Backend) {
     .iter()
     .enumerate()
     {
-        app.mkdir(&format!("bkt/in{i}"));
-        let mut body =
-            crate::helpers::dataset_body(&format!("det-{i}"), &format!("/bkt/in{i}/"), "/bkt/out/");
-        body["dataset_type"] = json!(1);
-        body["labels"] = json!([]);
-        let copy = app.create_dataset(&body).await["dataset_id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        app.wait_for_dataset_status(&copy, 1).await;
+        let input = format!("/bkt/in{i}/");
+        let copy = detection_dataset(&app, &format!("det-{i}"), &input, json!([])).await;
         let r = import(&app, &copy, import_body).await;
         assert_eq!(r["annotated_sample_count"], 1, "{r}");
         let back = samples_by_name(&app, &copy).await;
-        assert_eq!(strip(&back[0].1), strip(&original[0].1), "{import_body}");
+        assert_eq!(shapes(&back[0].1), shapes(&original[0].1), "{import_body}");
         assert_eq!(
             back[0].1["metadata"]["@modelarts:size"],
             json!([100, 80, 3])

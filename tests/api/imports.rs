@@ -100,6 +100,57 @@ async fn dataset_label_names(app: &TestApp, dataset_id: &str) -> Vec<String> {
     names
 }
 
+/// A normal detection dataset over `input` (made, with `/bkt/out/`) with these labels.
+pub(crate) async fn detection_dataset(
+    app: &TestApp,
+    name: &str,
+    input: &str,
+    labels: Value,
+) -> String {
+    app.mkdir(input.trim_start_matches('/'));
+    app.mkdir("bkt/out");
+    let mut body = crate::helpers::dataset_body(name, input, "/bkt/out/");
+    body["dataset_type"] = json!(1);
+    body["labels"] = labels;
+    let id = app.create_dataset(&body).await["dataset_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.wait_for_dataset_status(&id, 1).await;
+    id
+}
+
+/// Adds the 100x80 image `p.jpg` with these shape labels.
+pub(crate) async fn add_shaped_sample(app: &TestApp, dataset_id: &str, labels: Value) {
+    use base64::Engine;
+    let data = base64::engine::general_purpose::STANDARD.encode("img");
+    let r = app
+        .post(
+            &format!("/datasets/{dataset_id}/data-annotations/samples"),
+            &json!({"samples": [{"name": "p.jpg", "data": data, "labels": labels,
+                                 "metadata": {"@modelarts:size": [100, 80, 3]}}]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+}
+
+/// A sample's labels as name, type, shape and feature, sorted: comparable across
+/// datasets.
+pub(crate) fn shapes(sample: &Value) -> Vec<Value> {
+    let mut l: Vec<Value> = sample["labels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            json!({"name": l["name"], "type": l["type"],
+                   "shape": l["property"]["@modelarts:shape"],
+                   "feature": l["property"]["@modelarts:feature"]})
+        })
+        .collect();
+    l.sort_by_key(|v| v.to_string());
+    l
+}
+
 fn classification_lines() -> Vec<String> {
     vec![
         json!({"source": "s3://bkt/src/a.jpg", "usage": "TRAIN", "hard": "true", "annotation": [
@@ -319,30 +370,19 @@ async fn a_published_detection_version_imports_into_a_new_dataset(backend: Backe
     let Some(app) = TestApp::spawn(backend).await else {
         return;
     };
-    app.mkdir("bkt/in");
-    app.mkdir("bkt/out");
-    let mut body = crate::helpers::dataset_body("det", "/bkt/in/", "/bkt/out/");
-    body["dataset_type"] = json!(1);
-    body["labels"] = json!([{"name": "cat", "type": 1}, {"name": "dog", "type": 1}]);
-    let id = app.create_dataset(&body).await["dataset_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    app.wait_for_dataset_status(&id, 1).await;
+    let id = detection_dataset(
+        &app,
+        "det",
+        "/bkt/in/",
+        json!([{"name": "cat", "type": 1}, {"name": "dog", "type": 1}]),
+    )
+    .await;
     let labels = json!([
         {"name": "cat", "type": 1, "property": {"@modelarts:shape": "bndbox", "@modelarts:feature": [[10, 20], [30, 40]]}},
         {"name": "dog", "type": 1, "property": {"@modelarts:shape": "circle", "@modelarts:feature": [[50, 50], [5]]}},
         {"name": "dog", "type": 1, "property": {"@modelarts:shape": "polygon", "@modelarts:feature": [[1, 1], [9, 1], [5, 8]]}}
     ]);
-    use base64::Engine;
-    let r = app
-        .post(
-            &format!("/datasets/{id}/data-annotations/samples"),
-            &json!({"samples": [{"name": "p.jpg", "data": base64::engine::general_purpose::STANDARD.encode("img"),
-                "labels": labels, "metadata": {"@modelarts:size": [100, 80, 3]}}]}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    add_shaped_sample(&app, &id, labels).await;
     let r = app
         .post(&format!("/datasets/{id}/versions"), &json!({}))
         .await;
@@ -351,16 +391,7 @@ async fn a_published_detection_version_imports_into_a_new_dataset(backend: Backe
     let v = crate::versions::wait_for_version(&app, &id, &vid).await;
     let manifest = v["manifest_path"].as_str().unwrap().to_owned();
 
-    let mut body = crate::helpers::dataset_body("det-copy", "/bkt/in2/", "/bkt/out2/");
-    app.mkdir("bkt/in2");
-    app.mkdir("bkt/out2");
-    body["dataset_type"] = json!(1);
-    body["labels"] = json!([]);
-    let copy = app.create_dataset(&body).await["dataset_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    app.wait_for_dataset_status(&copy, 1).await;
+    let copy = detection_dataset(&app, "det-copy", "/bkt/in2/", json!([])).await;
     let t = import(
         &app,
         &copy,
@@ -372,14 +403,7 @@ async fn a_published_detection_version_imports_into_a_new_dataset(backend: Backe
     let original = samples_by_name(&app, &id).await;
     let imported = samples_by_name(&app, &copy).await;
     assert_eq!(imported.len(), 1);
-    let strip = |s: &Value| {
-        let mut l: Vec<Value> = s["labels"].as_array().unwrap().iter().map(|l| json!({
-            "name": l["name"], "type": l["type"],
-            "shape": l["property"]["@modelarts:shape"], "feature": l["property"]["@modelarts:feature"]})).collect();
-        l.sort_by_key(|v| v.to_string());
-        l
-    };
-    assert_eq!(strip(&imported[0].1), strip(&original[0].1));
+    assert_eq!(shapes(&imported[0].1), shapes(&original[0].1));
     assert_eq!(
         imported[0].1["metadata"]["@modelarts:size"],
         json!([100, 80, 3])
