@@ -5,7 +5,7 @@ use labelhive_domain::store::{ImportBatch, ImportStore, RegisterOutcome, StoreRe
 use labelhive_domain::time::now_ms;
 
 use crate::counters::Counters;
-use crate::rows::to_json;
+use crate::jobs::{record_progress, Progress};
 use crate::samples::{insert_plain, lock_dataset, write_in_tx};
 use crate::{db, SqlStore};
 
@@ -20,22 +20,12 @@ impl ImportStore for SqlStore {
     ) -> StoreResult<RegisterOutcome> {
         let now = now_ms();
         let (_gate, mut tx) = self.begin_write().await?;
-        // The lease check writes first, so a job that lost its lease (or was canceled
-        // with its dataset) cannot write after the fact.
-        let held = sqlx::query(
-            "update jobs set progress_done = $1, progress_total = $2, result = $3, update_time = $4 \
-             where id = $5 and lease_owner = $6 and status = 'running'",
-        )
-        .bind(batch.progress_done)
-        .bind(batch.progress_total)
-        .bind(to_json(batch.result)?)
-        .bind(now)
-        .bind(job_id)
-        .bind(owner)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-        if held.rows_affected() == 0 {
+        let progress = Progress {
+            done: batch.progress_done,
+            total: Some(batch.progress_total),
+            result: Some(batch.result),
+        };
+        if !record_progress(&mut *tx, job_id, owner, progress, now).await? {
             return Ok(RegisterOutcome::Abandoned);
         }
         let Some(mut next) = lock_dataset(&mut tx, dataset_id, now).await? else {

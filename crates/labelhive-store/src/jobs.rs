@@ -31,6 +31,47 @@ pub(crate) async fn insert_job(
     Ok(())
 }
 
+/// What a running job records with its progress; `None` keeps the stored value.
+pub(crate) struct Progress<'a> {
+    /// Units done.
+    pub done: i64,
+    /// Units known.
+    pub total: Option<i64>,
+    /// The job's running result.
+    pub result: Option<&'a serde_json::Value>,
+}
+
+/// Records a running job's progress while `owner` holds its lease; false when it does
+/// not. Writes that belong to a job call this first in their transaction, so a job
+/// that lost its lease (or was canceled with its dataset) cannot write after the fact.
+pub(crate) async fn record_progress<'e, E>(
+    exec: E,
+    job_id: &str,
+    owner: &str,
+    p: Progress<'_>,
+    now: i64,
+) -> StoreResult<bool>
+where
+    E: sqlx::Executor<'e, Database = Any>,
+{
+    let result = p.result.map(to_json).transpose()?;
+    let held = sqlx::query(
+        "update jobs set progress_done = $1, progress_total = coalesce($2, progress_total), \
+         result = coalesce($3, result), update_time = $4 \
+         where id = $5 and lease_owner = $6 and status = 'running'",
+    )
+    .bind(p.done)
+    .bind(p.total)
+    .bind(result)
+    .bind(now)
+    .bind(job_id)
+    .bind(owner)
+    .execute(exec)
+    .await
+    .map_err(db)?;
+    Ok(held.rows_affected() == 1)
+}
+
 #[async_trait]
 impl JobStore for SqlStore {
     async fn claim_job(&self, owner: &str, now: i64, lease_until: i64) -> StoreResult<Option<Job>> {
@@ -91,20 +132,12 @@ impl JobStore for SqlStore {
         total: i64,
         result: &serde_json::Value,
     ) -> StoreResult<bool> {
-        let changed = sqlx::query(
-            "update jobs set progress_done = $1, progress_total = $2, result = $3, update_time = $4 \
-             where id = $5 and lease_owner = $6 and status = 'running'",
-        )
-        .bind(done)
-        .bind(total)
-        .bind(to_json(result)?)
-        .bind(now_ms())
-        .bind(job_id)
-        .bind(owner)
-        .execute(&self.pool)
-        .await
-        .map_err(db)?;
-        Ok(changed.rows_affected() == 1)
+        let p = Progress {
+            done,
+            total: Some(total),
+            result: Some(result),
+        };
+        record_progress(&self.pool, job_id, owner, p, now_ms()).await
     }
 
     async fn finish_job(

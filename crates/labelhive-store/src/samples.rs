@@ -17,6 +17,7 @@ use sqlx::{Any, Row, Transaction};
 
 use crate::combine::combined;
 use crate::counters::{tally, Counters, Side, Tally};
+use crate::jobs::{record_progress, Progress};
 use crate::rows::to_json;
 use crate::sql::{Param, Sql};
 use crate::{db, listing, SqlStore};
@@ -56,20 +57,12 @@ impl SampleStore for SqlStore {
     ) -> StoreResult<RegisterOutcome> {
         let now = now_ms();
         let (_gate, mut tx) = self.begin_write().await?;
-        // The lease check writes first, so a job that lost its lease (or was canceled
-        // when its dataset was deleted) cannot write after the fact.
-        let held = sqlx::query(
-            "update jobs set progress_done = $1, update_time = $2 \
-             where id = $3 and lease_owner = $4 and status = 'running'",
-        )
-        .bind(progress_done)
-        .bind(now)
-        .bind(job_id)
-        .bind(owner)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-        if held.rows_affected() == 0 {
+        let progress = Progress {
+            done: progress_done,
+            total: None,
+            result: None,
+        };
+        if !record_progress(&mut *tx, job_id, owner, progress, now).await? {
             return Ok(RegisterOutcome::Abandoned);
         }
         let Some(mut next) = lock_dataset(&mut tx, dataset_id, now).await? else {

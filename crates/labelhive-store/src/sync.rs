@@ -7,7 +7,7 @@ use labelhive_domain::time::now_ms;
 use sqlx::{Any, Row, Transaction};
 
 use crate::counters::Counters;
-use crate::rows::to_json;
+use crate::jobs::{record_progress, Progress};
 use crate::samples::{delete_in_tx, insert_plain, lock_dataset};
 use crate::{db, SqlStore};
 
@@ -50,19 +50,12 @@ impl SyncStore for SqlStore {
     ) -> StoreResult<Option<(i64, i64)>> {
         let now = now_ms();
         let (_gate, mut tx) = self.begin_write().await?;
-        let held = sqlx::query(
-            "update jobs set progress_done = $1, result = $2, update_time = $3 \
-             where id = $4 and lease_owner = $5 and status = 'running'",
-        )
-        .bind(step.progress_done)
-        .bind(to_json(step.result)?)
-        .bind(now)
-        .bind(job_id)
-        .bind(owner)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-        if held.rows_affected() == 0 {
+        let progress = Progress {
+            done: step.progress_done,
+            total: None,
+            result: Some(step.result),
+        };
+        if !record_progress(&mut *tx, job_id, owner, progress, now).await? {
             return Ok(None);
         }
         let Some(mut next) = lock_dataset(&mut tx, dataset_id, now).await? else {
