@@ -3,9 +3,10 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::config::Config;
+use crate::blob::S3Options;
+use crate::config::{Config, Storage};
 
 /// Labelhive, a self-hosted data labeling service (ModelArts Data Management API v2).
 #[derive(Debug, Parser)]
@@ -72,6 +73,58 @@ pub struct ServeArgs {
     /// Log as JSON lines instead of text.
     #[arg(long, env = "LABELHIVE_LOG_JSON", default_value_t = false)]
     pub log_json: bool,
+    /// Where sample files live.
+    #[command(flatten)]
+    pub storage: StorageArgs,
+}
+
+/// Which store holds sample files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StorageKind {
+    /// Directories under <data-dir>/obs, one per bucket.
+    Local,
+    /// An S3-compatible store; OBS paths name its buckets.
+    S3,
+}
+
+/// Sample file storage; the `--s3-*` options fall back to the `AWS_*` environment.
+#[derive(Debug, Clone, Args)]
+pub struct StorageArgs {
+    /// Sample file storage.
+    #[arg(long, env = "LABELHIVE_STORAGE", value_enum, default_value_t = StorageKind::Local)]
+    pub storage: StorageKind,
+    /// S3 endpoint URL (default AWS); `{bucket}` in it is replaced by the bucket name.
+    #[arg(long, env = "LABELHIVE_S3_ENDPOINT")]
+    pub s3_endpoint: Option<String>,
+    /// S3 region.
+    #[arg(long, env = "LABELHIVE_S3_REGION")]
+    pub s3_region: Option<String>,
+    /// S3 access key id.
+    #[arg(long, env = "LABELHIVE_S3_ACCESS_KEY_ID")]
+    pub s3_access_key_id: Option<String>,
+    /// S3 secret access key.
+    #[arg(long, env = "LABELHIVE_S3_SECRET_ACCESS_KEY", hide_env_values = true)]
+    pub s3_secret_access_key: Option<String>,
+    /// Path-style S3 requests (endpoint/bucket/key), as MinIO and most self-hosted
+    /// stores want; default virtual-hosted (bucket.endpoint/key).
+    #[arg(long, env = "LABELHIVE_S3_PATH_STYLE", default_value_t = false)]
+    pub s3_path_style: bool,
+}
+
+impl StorageArgs {
+    /// The storage configuration.
+    pub fn into_storage(self) -> Storage {
+        match self.storage {
+            StorageKind::Local => Storage::Local,
+            StorageKind::S3 => Storage::S3(S3Options {
+                endpoint: self.s3_endpoint,
+                region: self.s3_region,
+                access_key_id: self.s3_access_key_id,
+                secret_access_key: self.s3_secret_access_key,
+                path_style: self.s3_path_style,
+            }),
+        }
+    }
 }
 
 impl ServeArgs {
@@ -86,6 +139,7 @@ impl ServeArgs {
             listen: self.listen,
             data_dir: self.store.data_dir,
             database_url: self.store.database_url,
+            storage: self.storage.into_storage(),
             master_key: self.store.master_key,
             max_body_bytes: self.max_body_bytes,
             job_lease_ms: self.job_lease_secs.saturating_mul(1000),

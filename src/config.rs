@@ -4,6 +4,18 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use crate::blob::S3Options;
+
+/// Where sample files live.
+#[derive(Debug, Clone, Default)]
+pub enum Storage {
+    /// Buckets as directories under `<data-dir>/obs`.
+    #[default]
+    Local,
+    /// Buckets of an S3-compatible store.
+    S3(S3Options),
+}
+
 /// Everything `serve` needs.
 #[derive(Clone)]
 pub struct Config {
@@ -13,6 +25,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// PostgreSQL URL, or `None` for SQLite in the data dir.
     pub database_url: Option<String>,
+    /// Sample file storage.
+    pub storage: Storage,
     /// Master key, hex, or `None` to use `<data-dir>/master.key`.
     pub master_key: Option<String>,
     /// Largest request body.
@@ -34,6 +48,7 @@ impl Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 7788)),
             data_dir,
             database_url: None,
+            storage: Storage::Local,
             master_key: None,
             max_body_bytes: 32 * 1024 * 1024,
             job_lease_ms: 30_000,
@@ -70,6 +85,7 @@ impl fmt::Debug for Config {
                 "database_url",
                 &self.database_url.as_ref().map(|_| "[redacted]"),
             )
+            .field("storage", &self.storage)
             .field(
                 "master_key",
                 &self.master_key.as_ref().map(|_| "[redacted]"),

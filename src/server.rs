@@ -5,14 +5,15 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
+use labelhive_domain::blob::Blob;
 use labelhive_domain::store::Store;
 use labelhive_store::{Dialect, SqlStore};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::app::AppState;
-use crate::blob::LocalBlob;
-use crate::config::Config;
+use crate::blob::{LocalBlob, S3Blob};
+use crate::config::{Config, Storage};
 use crate::jobs::Runner;
 use crate::keys::Keys;
 
@@ -41,7 +42,10 @@ impl Server {
         }
         let maintenance = sql.clone();
         let store: Arc<dyn Store> = Arc::new(sql);
-        let blob = Arc::new(LocalBlob::open(config.obs_root())?);
+        let blob: Arc<dyn Blob> = match &config.storage {
+            Storage::Local => Arc::new(LocalBlob::open(config.obs_root())?),
+            Storage::S3(options) => Arc::new(S3Blob::new(options.clone())?),
+        };
         crate::projects::bootstrap_default(&store, &keys, &config.data_dir).await?;
         let listener = TcpListener::bind(config.listen)
             .await

@@ -15,7 +15,7 @@
 use std::collections::{HashMap, HashSet};
 
 use futures::StreamExt;
-use labelhive_domain::blob::DirEntry;
+use labelhive_domain::blob::{DirEntry, DirStamp};
 use labelhive_domain::dataset::Dataset;
 use labelhive_domain::ids::sample_id_for_path;
 use labelhive_domain::job::Job;
@@ -111,8 +111,8 @@ pub(crate) async fn run(
         let path = ObsPath::parse("dir", &dir)?;
         let stamp = state.blob.dir_stamp(&path).await?;
         let step = match stamp {
-            None => run.vanished(&dir).await?,
-            Some(s) if known.get(&dir) == Some(&s) => {
+            DirStamp::Missing => run.vanished(&dir).await?,
+            DirStamp::At(s) if known.get(&dir) == Some(&s) => {
                 run.tally.dirs_unchanged += 1;
                 stack.extend(
                     children
@@ -123,8 +123,13 @@ pub(crate) async fn run(
                 );
                 true
             }
-            Some(s) => {
-                let recorded = if now_ns - s < SETTLE_NS { -1 } else { s };
+            DirStamp::At(_) | DirStamp::Unknown => {
+                // A stamp that may still move within the file system's time
+                // granularity, or none at all, is recorded as "list again".
+                let recorded = match stamp {
+                    DirStamp::At(s) if now_ns - s >= SETTLE_NS => s,
+                    _ => -1,
+                };
                 let known_children = children.get(dir.as_str()).cloned().unwrap_or_default();
                 run.list(&path, recorded, &known_children, &mut stack)
                     .await?

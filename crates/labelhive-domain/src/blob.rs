@@ -36,6 +36,18 @@ pub trait BlobWriter: Send {
     async fn finish(self: Box<Self>) -> Result<(), DomainError>;
 }
 
+/// What a directory's change stamp says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DirStamp {
+    /// The directory does not exist.
+    Missing,
+    /// It exists; the stamp changes whenever an entry directly inside is added,
+    /// removed or renamed.
+    At(i64),
+    /// The store keeps no stamps (S3): only a listing tells what is inside.
+    Unknown,
+}
+
 /// Sample file storage: the local root or an S3-compatible store.
 #[async_trait]
 pub trait Blob: Send + Sync {
@@ -43,9 +55,8 @@ pub trait Blob: Send + Sync {
     async fn bucket_exists(&self, bucket: &str) -> Result<bool, DomainError>;
     /// Every object below `prefix`, recursively, as a stream (memory stays flat).
     fn list(&self, prefix: &ObsPath) -> BoxStream<'_, Result<BlobEntry, DomainError>>;
-    /// A directory's change stamp: it changes whenever an entry directly inside is
-    /// added, removed or renamed. `None` when the directory does not exist.
-    async fn dir_stamp(&self, dir: &ObsPath) -> Result<Option<i64>, DomainError>;
+    /// A directory's change stamp.
+    async fn dir_stamp(&self, dir: &ObsPath) -> Result<DirStamp, DomainError>;
     /// The entries directly inside a directory, as a stream (memory stays flat).
     fn list_dir(&self, dir: &ObsPath) -> BoxStream<'_, Result<DirEntry, DomainError>>;
     /// Writes an object.

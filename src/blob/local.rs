@@ -1,21 +1,19 @@
-//! Sample file storage behind the domain's `Blob` port, on `object_store`.
-//!
-//! The embedded default maps `/bucket/key` to `<data-dir>/obs/bucket/key`. Paths
-//! arrive as parsed `ObsPath`s, which cannot name anything outside that root.
+//! The embedded default: `/bucket/key` is `<data-dir>/obs/bucket/key`.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use futures::stream::{BoxStream, StreamExt};
-use labelhive_domain::blob::{Blob, BlobEntry, BlobWriter, DirEntry};
+use labelhive_domain::blob::{Blob, BlobEntry, BlobWriter, DirEntry, DirStamp};
 use labelhive_domain::obs_path::ObsPath;
 use labelhive_domain::DomainError;
 use object_store::buffered::BufWriter;
 use object_store::local::LocalFileSystem;
 use object_store::path::{Path as StorePath, PathPart};
 use object_store::{ObjectStore, PutPayload};
-use tokio::io::AsyncWriteExt;
+
+use super::{blob_entry, blob_error, key_parts, StoreWriter};
 
 /// Buckets as directories under a local root.
 #[derive(Debug, Clone)]
@@ -43,9 +41,7 @@ impl LocalBlob {
     }
 
     fn location(path: &ObsPath) -> StorePath {
-        let parts =
-            std::iter::once(path.bucket()).chain(path.segments().iter().map(String::as_str));
-        StorePath::from_iter(parts.map(PathPart::from))
+        StorePath::from_iter(std::iter::once(PathPart::from(path.bucket())).chain(key_parts(path)))
     }
 }
 
@@ -63,25 +59,6 @@ fn nanos(t: std::io::Result<std::time::SystemTime>) -> i64 {
         .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
 }
 
-fn blob_error(err: object_store::Error) -> DomainError {
-    DomainError::internal(err)
-}
-
-/// A streaming upload on `object_store`'s buffered writer: multipart once past its
-/// buffer, which on the local store is a staging file renamed into place at the end.
-struct StoreWriter(BufWriter);
-
-#[async_trait]
-impl BlobWriter for StoreWriter {
-    async fn write(&mut self, bytes: &[u8]) -> Result<(), DomainError> {
-        self.0.write_all(bytes).await.map_err(DomainError::internal)
-    }
-
-    async fn finish(mut self: Box<Self>) -> Result<(), DomainError> {
-        self.0.shutdown().await.map_err(DomainError::internal)
-    }
-}
-
 #[async_trait]
 impl Blob for LocalBlob {
     async fn bucket_exists(&self, bucket: &str) -> Result<bool, DomainError> {
@@ -94,30 +71,19 @@ impl Blob for LocalBlob {
 
     fn list(&self, prefix: &ObsPath) -> BoxStream<'_, Result<BlobEntry, DomainError>> {
         let location = Self::location(prefix);
+        let bucket = prefix.bucket().to_owned();
         self.store
             .list(Some(&location))
-            .map(|item| {
-                let meta = item.map_err(blob_error)?;
-                let mut parts = meta.location.parts();
-                let bucket = parts
-                    .next()
-                    .map(|p| p.as_ref().to_owned())
-                    .unwrap_or_default();
-                let segments = parts.map(|p| p.as_ref().to_owned()).collect();
-                Ok(BlobEntry {
-                    path: ObsPath::from_parts(&bucket, segments),
-                    size: meta.size,
-                    last_modified: meta.last_modified.timestamp_millis(),
-                })
-            })
+            // Below the root, a location's first part is the bucket.
+            .map(move |item| Ok(blob_entry(&bucket, &item.map_err(blob_error)?, 1)))
             .boxed()
     }
 
-    async fn dir_stamp(&self, dir: &ObsPath) -> Result<Option<i64>, DomainError> {
+    async fn dir_stamp(&self, dir: &ObsPath) -> Result<DirStamp, DomainError> {
         match tokio::fs::metadata(self.disk_path(dir)).await {
-            Ok(m) if m.is_dir() => Ok(Some(nanos(m.modified()))),
-            Ok(_) => Ok(None),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Ok(m) if m.is_dir() => Ok(DirStamp::At(nanos(m.modified()))),
+            Ok(_) => Ok(DirStamp::Missing),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(DirStamp::Missing),
             Err(e) => Err(DomainError::internal(e)),
         }
     }
@@ -320,9 +286,12 @@ mod tests {
             .await;
         entries.sort();
         assert_eq!(entries, ["dir /bkt/in/sub/", "file /bkt/in/a.jpg 2"]);
-        assert!(blob.dir_stamp(&level).await.unwrap().is_some());
+        assert!(matches!(
+            blob.dir_stamp(&level).await.unwrap(),
+            DirStamp::At(_)
+        ));
         let missing = ObsPath::parse("p", "/bkt/nope/").unwrap();
-        assert_eq!(blob.dir_stamp(&missing).await.unwrap(), None);
+        assert_eq!(blob.dir_stamp(&missing).await.unwrap(), DirStamp::Missing);
         assert_eq!(blob.list_dir(&missing).count().await, 0);
         // Copying links the file; a second copy replaces the first.
         let copy = ObsPath::parse("p", "/bkt/out/a.jpg").unwrap();
