@@ -35,8 +35,8 @@ async fn unsigned_requests_get_401_modelarts_0205(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else {
         return;
     };
-    app.mkdir("bkt/in");
-    app.mkdir("bkt/out");
+    app.mkdir("bkt/in").await;
+    app.mkdir("bkt/out").await;
     let path = app.v2("/datasets");
     assert_error(
         &app.raw(Method::GET, &path, &[], None).await,
@@ -60,8 +60,8 @@ async fn bad_signatures_get_401_and_change_nothing(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else {
         return;
     };
-    app.mkdir("bkt/in");
-    app.mkdir("bkt/out");
+    app.mkdir("bkt/in").await;
+    app.mkdir("bkt/out").await;
     let path = app.v2("/datasets");
     let body = dataset_body("x", "/bkt/in/", "/bkt/out/");
     // Wrong secret key.
@@ -205,8 +205,8 @@ async fn another_projects_path_gets_403(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else {
         return;
     };
-    app.mkdir("bkt/in");
-    app.mkdir("bkt/out");
+    app.mkdir("bkt/in").await;
+    app.mkdir("bkt/out").await;
     let other = app.create_project("other").await;
     // Signed by the default project, aimed at the other project's path.
     let path = format!("/v2/{}/datasets", other.project_id);
@@ -245,8 +245,8 @@ async fn tokens_authenticate_and_are_scoped_to_their_project(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else {
         return;
     };
-    app.mkdir("bkt/in");
-    app.mkdir("bkt/out");
+    app.mkdir("bkt/in").await;
+    app.mkdir("bkt/out").await;
     let token = app.token(&app.creds.clone()).await;
     assert_eq!(token.len(), 64);
     let path = app.v2("/datasets");
@@ -349,7 +349,7 @@ async fn secrets_are_not_readable_from_the_database(backend: Backend) {
     };
     let token = app.token(&app.creds.clone()).await;
     let dump = match backend {
-        Backend::Sqlite => {
+        Backend::Sqlite | Backend::SqliteS3 => {
             let bytes = std::fs::read(app.data_dir.path().join("labelhive.db")).unwrap();
             let wal =
                 std::fs::read(app.data_dir.path().join("labelhive.db-wal")).unwrap_or_default();
@@ -385,8 +385,8 @@ async fn every_dataset_endpoint_refuses_bad_credentials_and_changes_nothing(back
     let Some(app) = TestApp::spawn(backend).await else {
         return;
     };
-    app.put_files("bkt/in", 3, "jpg");
-    app.mkdir("bkt/out");
+    app.put_files("bkt/in", 3, "jpg").await;
+    app.mkdir("bkt/out").await;
     let id = app.new_dataset("kept").await;
     app.wait_for_dataset_status(&id, 1).await;
     let before = app.get(&format!("/datasets/{id}")).await.body;

@@ -107,6 +107,7 @@ impl Rig {
         let pg = match backend {
             Backend::Postgres => Some(PgDb::create().await),
             Backend::Sqlite => None,
+            Backend::SqliteS3 => panic!("the crash rig runs on local storage"),
         };
         let url = pg.as_ref().map(|p| p.url.clone());
         let dir = tempfile::tempdir().expect("tempdir");

@@ -3,15 +3,18 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::both_backends;
 use crate::helpers::{assert_error, dataset_body, Backend, TestApp};
+use crate::{both_backends, every_store};
 
-both_backends!(
+// These read the files under the input path: local storage and S3.
+every_store!(
     creating_a_dataset_imports_the_files_under_its_input_path,
+    deleting_a_dataset_removes_it_and_leaves_its_files,
+);
+both_backends!(
     dataset_details_carry_every_documented_field_with_its_type,
     the_dataset_list_filters_sorts_and_pages,
     modifying_a_dataset_renames_and_edits_labels,
-    deleting_a_dataset_removes_it_and_leaves_its_files,
     metrics_report_counts_over_time,
     workforce_information_is_stored_and_described,
     a_taken_dataset_name_returns_409_modelarts_4351,
@@ -23,11 +26,11 @@ async fn creating_a_dataset_imports_the_files_under_its_input_path(backend: Back
     let Some(app) = TestApp::spawn(backend).await else {
         return;
     };
-    app.put_files("bkt/in/animals", 30, "jpg");
-    app.put_files("bkt/in/animals/nested", 5, "PNG");
-    app.put_files("bkt/in/animals", 3, "txt"); // not images: skipped
-    app.put_files("bkt/elsewhere", 4, "jpg"); // outside the input path
-    app.mkdir("bkt/out");
+    app.put_files("bkt/in/animals", 30, "jpg").await;
+    app.put_files("bkt/in/animals/nested", 5, "PNG").await;
+    app.put_files("bkt/in/animals", 3, "txt").await; // not images: skipped
+    app.put_files("bkt/elsewhere", 4, "jpg").await; // outside the input path
+    app.mkdir("bkt/out").await;
     let created = app
         .create_dataset(&dataset_body("animals", "/bkt/in/animals/", "/bkt/out/"))
         .await;
@@ -72,8 +75,8 @@ async fn dataset_details_carry_every_documented_field_with_its_type(backend: Bac
     let Some(app) = TestApp::spawn(backend).await else {
         return;
     };
-    app.put_files("bkt/in", 2, "jpg");
-    app.mkdir("bkt/out");
+    app.put_files("bkt/in", 2, "jpg").await;
+    app.mkdir("bkt/out").await;
     let created = app
         .create_dataset(&dataset_body("shape", "/bkt/in/", "/bkt/out/"))
         .await;
@@ -157,8 +160,8 @@ async fn the_dataset_list_filters_sorts_and_pages(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else {
         return;
     };
-    app.mkdir("bkt/in");
-    app.mkdir("bkt/out");
+    app.mkdir("bkt/in").await;
+    app.mkdir("bkt/out").await;
     let specs = [
         ("cats", 0),
         ("boxes", 1),
@@ -307,8 +310,8 @@ async fn deleting_a_dataset_removes_it_and_leaves_its_files(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else {
         return;
     };
-    app.put_files("bkt/in", 10, "jpg");
-    app.mkdir("bkt/out");
+    app.put_files("bkt/in", 10, "jpg").await;
+    app.mkdir("bkt/out").await;
     let id = app.new_dataset("gone").await;
     app.wait_for_dataset_status(&id, 1).await;
     let r = app.delete(&format!("/datasets/{id}")).await;
@@ -325,7 +328,7 @@ async fn deleting_a_dataset_removes_it_and_leaves_its_files(backend: Backend) {
     );
     assert_eq!(app.dataset_count().await, 0);
     assert_eq!(
-        crate::helpers::files_under(&app.obs().join("bkt/in")).len(),
+        app.list_files("bkt/in").await.len(),
         10,
         "source files stay"
     );
@@ -338,8 +341,8 @@ async fn metrics_report_counts_over_time(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else {
         return;
     };
-    app.put_files("bkt/in", 7, "jpg");
-    app.mkdir("bkt/out");
+    app.put_files("bkt/in", 7, "jpg").await;
+    app.mkdir("bkt/out").await;
     let id = app.new_dataset("watched").await;
     app.wait_for_dataset_status(&id, 1).await;
     let now = labelhive_domain::time::now_ms();
@@ -389,8 +392,8 @@ async fn workforce_information_is_stored_and_described(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else {
         return;
     };
-    app.mkdir("bkt/in");
-    app.mkdir("bkt/out");
+    app.mkdir("bkt/in").await;
+    app.mkdir("bkt/out").await;
     let mut body = dataset_body("team", "/bkt/in/", "/bkt/out/");
     body["workforce_information"] = json!({
         "task_name": "task-1",
@@ -420,8 +423,8 @@ async fn a_taken_dataset_name_returns_409_modelarts_4351(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else {
         return;
     };
-    app.mkdir("bkt/in");
-    app.mkdir("bkt/out");
+    app.mkdir("bkt/in").await;
+    app.mkdir("bkt/out").await;
     app.create_dataset(&dataset_body("same", "/bkt/in/", "/bkt/out/"))
         .await;
     let r = app
@@ -465,8 +468,8 @@ async fn table_datasets_import_only_when_asked(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else {
         return;
     };
-    app.put_files("bkt/table", 3, "csv");
-    app.mkdir("bkt/out");
+    app.put_files("bkt/table", 3, "csv").await;
+    app.mkdir("bkt/out").await;
     let mut body = dataset_body("table-no", "/bkt/table/", "/bkt/out/");
     body["dataset_type"] = json!(400);
     body["labels"] = json!([]);
@@ -496,8 +499,8 @@ async fn every_dataset_type_is_created_with_labels_attributes_and_properties(bac
     let Some(app) = TestApp::spawn(backend).await else {
         return;
     };
-    app.mkdir("bkt/in");
-    app.mkdir("bkt/out");
+    app.mkdir("bkt/in").await;
+    app.mkdir("bkt/out").await;
     let music = json!({
         "name": "music",
         "property": {"@modelarts:color": "#3399ff", "@modelarts:shortcut": "M"},

@@ -25,8 +25,8 @@ async fn bad_create_bodies_are_refused_and_change_nothing(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else {
         return;
     };
-    app.put_files("bkt/in", 3, "jpg");
-    app.mkdir("bkt/out");
+    app.put_files("bkt/in", 3, "jpg").await;
+    app.mkdir("bkt/out").await;
     let base = dataset_body("ok-name", "/bkt/in/", "/bkt/out/");
     let cases: Vec<(&str, Value, u16, &str)> = vec![
         (
@@ -512,8 +512,8 @@ async fn oversized_bodies_get_413(backend: Backend) {
     let Some(app) = TestApp::spawn_with(backend, |c| c.max_body_bytes = 4096).await else {
         return;
     };
-    app.mkdir("bkt/in");
-    app.mkdir("bkt/out");
+    app.mkdir("bkt/in").await;
+    app.mkdir("bkt/out").await;
     let body = with(
         dataset_body("big", "/bkt/in/", "/bkt/out/"),
         "description",

@@ -5,17 +5,17 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::both_backends;
-use crate::helpers::{assert_error_in, files_under, Backend, TestApp};
+use crate::every_store;
+use crate::helpers::{assert_error_in, Backend, TestApp};
 use crate::imports::{
     add_shaped_sample, detection_dataset, import, label_names, put, put_manifest, samples_by_name,
     shapes,
 };
 
-both_backends!(exports_write_files_label_files_and_a_manifest);
-both_backends!(an_export_to_a_new_dataset_copies_samples_and_labels);
-both_backends!(detection_exports_write_voc_files_that_import_back);
-both_backends!(export_requests_are_checked_and_change_nothing);
+every_store!(exports_write_files_label_files_and_a_manifest);
+every_store!(an_export_to_a_new_dataset_copies_samples_and_labels);
+every_store!(detection_exports_write_voc_files_that_import_back);
+every_store!(export_requests_are_checked_and_change_nothing);
 
 /// Starts an export and waits for its end; returns the task status.
 async fn export(app: &TestApp, dataset_id: &str, body: &Value) -> Value {
@@ -38,19 +38,8 @@ async fn export(app: &TestApp, dataset_id: &str, body: &Value) -> Value {
 }
 
 /// Files under an OBS directory, relative to it, sorted.
-fn listing(app: &TestApp, dir: &str) -> Vec<String> {
-    let root = app.obs().join(dir);
-    let mut out: Vec<String> = files_under(&root)
-        .iter()
-        .map(|p| {
-            p.strip_prefix(&root)
-                .expect("below root")
-                .to_string_lossy()
-                .into_owned()
-        })
-        .collect();
-    out.sort();
-    out
+async fn listing(app: &TestApp, dir: &str) -> Vec<String> {
+    app.list_files(dir).await
 }
 
 /// Sorted owned strings.
@@ -60,13 +49,14 @@ fn sorted(items: &[String]) -> Vec<String> {
     v
 }
 
-fn read(app: &TestApp, path: &str) -> String {
-    std::fs::read_to_string(app.obs().join(path.trim_start_matches('/'))).expect("file")
+async fn read(app: &TestApp, path: &str) -> String {
+    app.read_text(path).await
 }
 
-fn manifest_lines(app: &TestApp, task: &Value) -> Vec<Value> {
+async fn manifest_lines(app: &TestApp, task: &Value) -> Vec<Value> {
     let path = task["manifest_path"].as_str().expect("manifest_path");
     read(app, path)
+        .await
         .lines()
         .map(|l| serde_json::from_str(l).expect("JSON line"))
         .collect()
@@ -76,7 +66,7 @@ fn manifest_lines(app: &TestApp, task: &Value) -> Vec<Value> {
 /// label), sub/d (Bees, hard); returns its id and the samples by name.
 async fn labeled_dataset(app: &TestApp, name: &str) -> (String, Vec<(String, Value)>) {
     for f in ["a.jpg", "b.jpg", "c.jpg", "sub/d.jpg"] {
-        put(app, &format!("bkt/in/{f}"), f);
+        put(app, &format!("bkt/in/{f}"), f).await;
     }
     let id = app.new_dataset(name).await;
     app.wait_for_dataset_status(&id, 1).await;
@@ -88,7 +78,7 @@ async fn labeled_dataset(app: &TestApp, name: &str) -> (String, Vec<(String, Val
         json!({"source": "s3://bkt/in/sub/d.jpg", "hard": "true", "annotation": [class("Bees")]})
             .to_string(),
     ];
-    put_manifest(app, "bkt/m/labels.manifest", &lines);
+    put_manifest(app, "bkt/m/labels.manifest", &lines).await;
     let t = import(
         app,
         &id,
@@ -105,7 +95,7 @@ async fn exports_write_files_label_files_and_a_manifest(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else {
         return;
     };
-    app.mkdir("bkt/exp");
+    app.mkdir("bkt/exp").await;
     let (id, samples) = labeled_dataset(&app, "exports").await;
 
     // Labeled samples, tile layout: files keep their place, labels go beside them.
@@ -125,7 +115,7 @@ async fn exports_write_files_label_files_and_a_manifest(backend: Backend) {
     assert!(t["error_code"].is_null(), "{t}");
     let task_id = t["task_id"].as_str().unwrap();
     assert_eq!(
-        listing(&app, "bkt/exp/tile"),
+        listing(&app, "bkt/exp/tile").await,
         sorted(&[
             "a.jpg".to_owned(),
             "a.txt".to_owned(),
@@ -136,9 +126,9 @@ async fn exports_write_files_label_files_and_a_manifest(backend: Backend) {
             "sub/d.txt".to_owned(),
         ])
     );
-    assert_eq!(read(&app, "bkt/exp/tile/a.jpg"), "a.jpg");
-    assert_eq!(read(&app, "bkt/exp/tile/b.txt"), "Rabbits\nBees\n");
-    let lines = manifest_lines(&app, &t);
+    assert_eq!(read(&app, "bkt/exp/tile/a.jpg").await, "a.jpg");
+    assert_eq!(read(&app, "bkt/exp/tile/b.txt").await, "Rabbits\nBees\n");
+    let lines = manifest_lines(&app, &t).await;
     assert_eq!(lines.len(), 3);
     // Lines follow the samples' insertion order, which the directory listing set.
     let mut sources: Vec<&str> = lines
@@ -168,7 +158,7 @@ async fn exports_write_files_label_files_and_a_manifest(backend: Backend) {
     assert_eq!(t["total_sample_count"], 1, "{t}");
     let task_id = t["task_id"].as_str().unwrap();
     assert_eq!(
-        listing(&app, "bkt/exp/none"),
+        listing(&app, "bkt/exp/none").await,
         sorted(&[format!("{task_id}.manifest"), "c.jpg".to_owned()])
     );
 
@@ -185,7 +175,7 @@ async fn exports_write_files_label_files_and_a_manifest(backend: Backend) {
     assert_eq!(t["total_sample_count"], 4, "{t}");
     let task_id = t["task_id"].as_str().unwrap();
     assert_eq!(
-        listing(&app, "bkt/exp/tree"),
+        listing(&app, "bkt/exp/tree").await,
         sorted(&[
             "Bees/b.jpg".to_owned(),
             "Bees/d.jpg".to_owned(),
@@ -195,7 +185,7 @@ async fn exports_write_files_label_files_and_a_manifest(backend: Backend) {
             "c.jpg".to_owned(),
         ])
     );
-    let lines = manifest_lines(&app, &t);
+    let lines = manifest_lines(&app, &t).await;
     assert!(lines
         .iter()
         .any(|l| l["source"] == "s3://bkt/exp/tree/Rabbits/a.jpg"));
@@ -219,6 +209,7 @@ async fn exports_write_files_label_files_and_a_manifest(backend: Backend) {
     )
     .await;
     let mut names: Vec<String> = manifest_lines(&app, &t)
+        .await
         .iter()
         .map(|l| {
             l["source"]
@@ -242,11 +233,11 @@ async fn exports_write_files_label_files_and_a_manifest(backend: Backend) {
     )
     .await;
     assert_eq!(t["total_sample_count"], 1, "{t}");
-    assert_eq!(manifest_lines(&app, &t)[0]["id"], b_id);
+    assert_eq!(manifest_lines(&app, &t).await[0]["id"], b_id);
 
     // The tile export reads back as a dataset with the same labels.
-    app.mkdir("bkt/in2");
-    app.mkdir("bkt/out2");
+    app.mkdir("bkt/in2").await;
+    app.mkdir("bkt/out2").await;
     let body = crate::helpers::dataset_body("exports-back", "/bkt/in2/", "/bkt/out2/");
     let back = app.create_dataset(&body).await["dataset_id"]
         .as_str()
@@ -269,7 +260,7 @@ async fn exports_write_files_label_files_and_a_manifest(backend: Backend) {
     assert_eq!(labels(&again), labeled);
 
     // A missing file is reported and the rest exports.
-    std::fs::remove_file(app.obs().join("bkt/in/c.jpg")).unwrap();
+    app.remove_file("bkt/in/c.jpg").await;
     let t = export(&app, &id, &json!({"path": "/bkt/exp/gone/"})).await;
     assert_eq!(t["status"], "SUCCESSED", "{t}");
     assert_eq!(t["total_sample_count"], 4, "{t}");
@@ -278,7 +269,7 @@ async fn exports_write_files_label_files_and_a_manifest(backend: Backend) {
     assert_eq!(t["error_code"], "ModelArts.4401", "{t}");
     assert_eq!(t["failures"][0]["sample_id"], c_id);
     assert_eq!(t["failures"][0]["error_code"], "ModelArts.3551");
-    assert_eq!(manifest_lines(&app, &t).len(), 3);
+    assert_eq!(manifest_lines(&app, &t).await.len(), 3);
 
     // The list: newest first, filtered by type, paged.
     let list = app.get(&format!("/datasets/{id}/export-tasks")).await;
@@ -304,8 +295,8 @@ async fn an_export_to_a_new_dataset_copies_samples_and_labels(backend: Backend) 
     let Some(app) = TestApp::spawn(backend).await else {
         return;
     };
-    app.mkdir("bkt/copy");
-    app.mkdir("bkt/copy-out");
+    app.mkdir("bkt/copy").await;
+    app.mkdir("bkt/copy-out").await;
     let (id, samples) = labeled_dataset(&app, "source").await;
     // Publish, then relabel: an export of the version reads the snapshot.
     let v = crate::versions::publish(&app, &id, &json!({})).await;
@@ -343,7 +334,7 @@ async fn an_export_to_a_new_dataset_copies_samples_and_labels(backend: Backend) 
     assert!(copied
         .iter()
         .all(|(_, s)| s["source"].as_str().unwrap().contains("bkt/copy/")));
-    assert_eq!(read(&app, "bkt/copy/sub/d.jpg"), "sub/d.jpg");
+    assert_eq!(read(&app, "bkt/copy/sub/d.jpg").await, "sub/d.jpg");
     // Hard-example fields were cleared (the default).
     let d = &copied[3].1;
     assert!(d["metadata"].get("@modelarts:hard").is_none(), "{d}");
@@ -369,7 +360,7 @@ async fn detection_exports_write_voc_files_that_import_back(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else {
         return;
     };
-    app.mkdir("bkt/voc");
+    app.mkdir("bkt/voc").await;
     let id = detection_dataset(
         &app,
         "det",
@@ -389,13 +380,13 @@ async fn detection_exports_write_voc_files_that_import_back(backend: Backend) {
     )
     .await;
     assert_eq!(t["status"], "SUCCESSED", "{t}");
-    let xml = read(&app, "bkt/voc/p.xml");
+    let xml = read(&app, "bkt/voc/p.xml").await;
     assert!(
         xml.contains("<bndbox>") && xml.contains("<polygon>"),
         "{xml}"
     );
     assert!(xml.contains("<width>100</width>"), "{xml}");
-    let line = &manifest_lines(&app, &t)[0];
+    let line = &manifest_lines(&app, &t).await[0];
     assert_eq!(
         line["annotation"][0]["annotation-loc"], "obs://bkt/voc/p.xml",
         "{line}"
@@ -428,7 +419,7 @@ async fn export_requests_are_checked_and_change_nothing(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else {
         return;
     };
-    app.mkdir("bkt/exp");
+    app.mkdir("bkt/exp").await;
     let (id, _) = labeled_dataset(&app, "checked").await;
     let datasets_before = app.dataset_count().await;
     let good_id = "0123456789abcdef0123456789abcdef";
@@ -621,7 +612,7 @@ async fn export_requests_are_checked_and_change_nothing(backend: Backend) {
 
     let list = app.get(&format!("/datasets/{id}/export-tasks")).await;
     assert_eq!(list.body["total_count"], 0, "{}", list.body);
-    assert!(listing(&app, "bkt/exp").is_empty());
+    assert!(listing(&app, "bkt/exp").await.is_empty());
     assert_eq!(app.dataset_count().await, datasets_before);
     app.stop().await;
 }

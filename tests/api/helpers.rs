@@ -20,6 +20,8 @@ use tokio::sync::oneshot;
 pub enum Backend {
     Sqlite,
     Postgres,
+    /// SQLite metadata, sample files in a real S3 server (moto).
+    SqliteS3,
 }
 
 /// Generates `<name>::sqlite` and `<name>::postgres` tests from `async fn name(Backend)`:
@@ -148,6 +150,8 @@ pub struct TestApp {
     pub backend: Backend,
     pub data_dir: tempfile::TempDir,
     pub database_url: Option<String>,
+    /// The S3 server holding the files, when the backend is `SqliteS3`.
+    pub s3: Option<crate::storage::S3Server>,
     shutdown: Option<oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<()>>,
     _pg: Option<PgDb>,
@@ -172,7 +176,7 @@ impl TestApp {
             labelhive::telemetry::init(false);
         }
         let pg = match backend {
-            Backend::Sqlite => None,
+            Backend::Sqlite | Backend::SqliteS3 => None,
             Backend::Postgres => {
                 if !postgres_available() {
                     return None;
@@ -184,6 +188,13 @@ impl TestApp {
         let mut config = Config::new(data_dir.path().to_path_buf());
         config.listen = "127.0.0.1:0".parse().expect("addr");
         config.database_url = pg.as_ref().map(|p| p.url.clone());
+        let s3 = match backend {
+            Backend::SqliteS3 => Some(crate::storage::S3Server::start().await?),
+            _ => None,
+        };
+        if let Some(s3) = &s3 {
+            config.storage = labelhive::config::Storage::S3(s3.options());
+        }
         tweak(&mut config);
         let database_url = config.database_url.clone();
         let server = Server::bind(config).await.expect("server binds");
@@ -208,6 +219,7 @@ impl TestApp {
             backend,
             data_dir,
             database_url,
+            s3,
             shutdown: Some(tx),
             handle: Some(handle),
             _pg: pg,
@@ -217,20 +229,6 @@ impl TestApp {
     /// Root of the embedded object store.
     pub fn obs(&self) -> PathBuf {
         self.data_dir.path().join("obs")
-    }
-
-    /// Writes `count` files named `{i}.{ext}` under `<obs>/<dir>` (creating it).
-    pub fn put_files(&self, dir: &str, count: usize, ext: &str) {
-        let path = self.obs().join(dir);
-        std::fs::create_dir_all(&path).expect("mkdir");
-        for i in 0..count {
-            std::fs::write(path.join(format!("{i}.{ext}")), format!("sample {i}")).expect("write");
-        }
-    }
-
-    /// Creates an empty directory (or bucket) in the object store.
-    pub fn mkdir(&self, dir: &str) {
-        std::fs::create_dir_all(self.obs().join(dir)).expect("mkdir");
     }
 
     /// Creates another project in the same store and returns its credentials.
@@ -342,8 +340,8 @@ impl TestApp {
 
     /// Creates `name` over `/bkt/in/` (writing to `/bkt/out/`), making both; returns its id.
     pub async fn new_dataset(&self, name: &str) -> String {
-        self.mkdir("bkt/in");
-        self.mkdir("bkt/out");
+        self.mkdir("bkt/in").await;
+        self.mkdir("bkt/out").await;
         let created = self
             .create_dataset(&dataset_body(name, "/bkt/in/", "/bkt/out/"))
             .await;

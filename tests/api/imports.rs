@@ -4,25 +4,23 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::both_backends;
+use crate::every_store;
 use crate::helpers::{assert_error, assert_error_in, Backend, TestApp};
 
-both_backends!(a_manifest_imports_samples_and_labels_and_reports_bad_lines);
-both_backends!(import_filters_choose_samples_and_labels);
-both_backends!(a_published_detection_version_imports_into_a_new_dataset);
-both_backends!(directory_layouts_import_their_labels);
-both_backends!(import_requests_are_checked_and_change_nothing);
+every_store!(a_manifest_imports_samples_and_labels_and_reports_bad_lines);
+every_store!(import_filters_choose_samples_and_labels);
+every_store!(a_published_detection_version_imports_into_a_new_dataset);
+every_store!(directory_layouts_import_their_labels);
+every_store!(import_requests_are_checked_and_change_nothing);
 
-/// Writes a file under the object store root.
-pub(crate) fn put(app: &TestApp, path: &str, content: &str) {
-    let file = app.obs().join(path.trim_start_matches('/'));
-    std::fs::create_dir_all(file.parent().expect("parent")).expect("mkdir");
-    std::fs::write(file, content).expect("write");
+/// Writes a file into the object store.
+pub(crate) async fn put(app: &TestApp, path: &str, content: &str) {
+    app.write_file(path, content).await;
 }
 
 /// Writes a manifest from JSON values and raw lines.
-pub(crate) fn put_manifest(app: &TestApp, path: &str, lines: &[String]) {
-    put(app, path, &(lines.join("\n") + "\n"));
+pub(crate) async fn put_manifest(app: &TestApp, path: &str, lines: &[String]) {
+    put(app, path, &(lines.join("\n") + "\n")).await;
 }
 
 /// Starts an import and waits for its end; returns the task details.
@@ -107,8 +105,8 @@ pub(crate) async fn detection_dataset(
     input: &str,
     labels: Value,
 ) -> String {
-    app.mkdir(input.trim_start_matches('/'));
-    app.mkdir("bkt/out");
+    app.mkdir(input.trim_start_matches('/')).await;
+    app.mkdir("bkt/out").await;
     let mut body = crate::helpers::dataset_body(name, input, "/bkt/out/");
     body["dataset_type"] = json!(1);
     body["labels"] = labels;
@@ -179,9 +177,9 @@ async fn a_manifest_imports_samples_and_labels_and_reports_bad_lines(backend: Ba
     let id = app.new_dataset("manifest-import").await;
     app.wait_for_dataset_status(&id, 1).await;
     for f in ["a", "b", "c", "d"] {
-        put(&app, &format!("bkt/src/{f}.jpg"), f);
+        put(&app, &format!("bkt/src/{f}.jpg"), f).await;
     }
-    put_manifest(&app, "bkt/m/in.manifest", &classification_lines());
+    put_manifest(&app, "bkt/m/in.manifest", &classification_lines()).await;
     let body = json!({"import_type": "manifest", "import_path": "obs://bkt/m/in.manifest"});
     let t = import(&app, &id, &body).await;
     assert_eq!(t["status"], "COMPLETED", "{t}");
@@ -274,9 +272,9 @@ async fn import_filters_choose_samples_and_labels(backend: Backend) {
         return;
     };
     for f in ["a", "b", "c", "d"] {
-        put(&app, &format!("bkt/src/{f}.jpg"), f);
+        put(&app, &format!("bkt/src/{f}.jpg"), f).await;
     }
-    put_manifest(&app, "bkt/m/in.manifest", &classification_lines());
+    put_manifest(&app, "bkt/m/in.manifest", &classification_lines()).await;
     let path = "/bkt/m/in.manifest";
     let cases = [
         (json!({"included_labels": ["Bees"]}), vec!["b.jpg"]),
@@ -351,7 +349,7 @@ async fn import_filters_choose_samples_and_labels(backend: Backend) {
     let id = app.new_dataset("relabel-only").await;
     app.wait_for_dataset_status(&id, 1).await;
     let lines = vec![json!({"source": "s3://bkt/src/a.jpg"}).to_string()];
-    put_manifest(&app, "bkt/m/a-only.manifest", &lines);
+    put_manifest(&app, "bkt/m/a-only.manifest", &lines).await;
     import(&app, &id, &json!({"import_path": "/bkt/m/a-only.manifest"})).await;
     let t = import(
         &app,
@@ -419,12 +417,12 @@ async fn directory_layouts_import_their_labels(backend: Backend) {
     // Image classification: class folders, and a label file beside an image.
     let id = app.new_dataset("dirs").await;
     app.wait_for_dataset_status(&id, 1).await;
-    put(&app, "bkt/cls/Rabbits/1.jpg", "1");
-    put(&app, "bkt/cls/Rabbits/2.jpg", "2");
-    put(&app, "bkt/cls/Owls/3.jpg", "3");
-    put(&app, "bkt/cls/4.jpg", "4");
-    put(&app, "bkt/cls/4.txt", "Bees Rabbits\n");
-    put(&app, "bkt/cls/5.jpg", "5");
+    put(&app, "bkt/cls/Rabbits/1.jpg", "1").await;
+    put(&app, "bkt/cls/Rabbits/2.jpg", "2").await;
+    put(&app, "bkt/cls/Owls/3.jpg", "3").await;
+    put(&app, "bkt/cls/4.jpg", "4").await;
+    put(&app, "bkt/cls/4.txt", "Bees Rabbits\n").await;
+    put(&app, "bkt/cls/5.jpg", "5").await;
     let t = import(
         &app,
         &id,
@@ -459,7 +457,7 @@ async fn directory_layouts_import_their_labels(backend: Backend) {
     );
 
     // Object detection: a VOC file beside the image; a broken one is reported.
-    app.mkdir("bkt/din");
+    app.mkdir("bkt/din").await;
     let mut body = crate::helpers::dataset_body("det-dir", "/bkt/din/", "/bkt/out/");
     body["dataset_type"] = json!(1);
     body["labels"] = json!([]);
@@ -468,14 +466,15 @@ async fn directory_layouts_import_their_labels(backend: Backend) {
         .unwrap()
         .to_owned();
     app.wait_for_dataset_status(&det, 1).await;
-    put(&app, "bkt/det/x.jpg", "x");
-    put(&app, "bkt/det/x.xml", "<annotation><size><width>554</width><height>606</height><depth>3</depth></size><segmented>0</segmented><object><name>Rabbit</name><pose>Unspecified</pose><truncated>0</truncated><difficult>0</difficult><occluded>0</occluded><bndbox><xmin>279</xmin><ymin>52</ymin><xmax>474</xmax><ymax>278</ymax></bndbox></object></annotation>");
-    put(&app, "bkt/det/y.jpg", "y");
+    put(&app, "bkt/det/x.jpg", "x").await;
+    put(&app, "bkt/det/x.xml", "<annotation><size><width>554</width><height>606</height><depth>3</depth></size><segmented>0</segmented><object><name>Rabbit</name><pose>Unspecified</pose><truncated>0</truncated><difficult>0</difficult><occluded>0</occluded><bndbox><xmin>279</xmin><ymin>52</ymin><xmax>474</xmax><ymax>278</ymax></bndbox></object></annotation>").await;
+    put(&app, "bkt/det/y.jpg", "y").await;
     put(
         &app,
         "bkt/det/y.xml",
         "<annotation><object><name>Cat</name>",
-    );
+    )
+    .await;
     let t = import(&app, &det, &json!({"import_path": "/bkt/det/"})).await;
     assert_eq!(t["imported_sample_count"], 1, "{t}");
     assert_eq!(t["failed_sample_count"], 1, "{t}");
@@ -496,7 +495,7 @@ async fn directory_layouts_import_their_labels(backend: Backend) {
     assert_eq!(s[0].1["metadata"]["@modelarts:size"], json!([554, 606, 3]));
 
     // Text classification: one sample per line, labels after the separator.
-    app.mkdir("bkt/tin");
+    app.mkdir("bkt/tin").await;
     let mut body = crate::helpers::dataset_body("text-dir", "/bkt/tin/", "/bkt/out/");
     body["dataset_type"] = json!(100);
     body["labels"] = json!([{"name": "positive", "type": 100}]);
@@ -509,7 +508,8 @@ async fn directory_layouts_import_their_labels(backend: Backend) {
         &app,
         "bkt/txt/comments.txt",
         "It works well.\tpositive\nIt broke.\tnegative\nNo label here\n",
-    );
+    )
+    .await;
     let t = import(&app, &text, &json!({"import_path": "/bkt/txt/", "label_format": {"text_sample_separator": "\t", "text_label_separator": ","}})).await;
     assert_eq!(t["status"], "COMPLETED", "{t}");
     assert_eq!(
@@ -534,11 +534,11 @@ async fn directory_layouts_import_their_labels(backend: Backend) {
         .get(&format!("/datasets/{text}/data-annotations/samples/{sid}"))
         .await;
     let source = file.body["source"].as_str().unwrap().to_owned();
-    let stored = std::fs::read_to_string(
-        app.obs()
-            .join(source.trim_start_matches("obs://").trim_start_matches('/')),
-    )
-    .unwrap_or_default();
+    let stored = app
+        .read_file(source.trim_start_matches("obs://"))
+        .await
+        .map(|b| String::from_utf8(b).expect("UTF-8"))
+        .unwrap_or_default();
     assert_eq!(stored, "It broke.", "{}", file.body);
     app.stop().await;
 }
@@ -665,7 +665,7 @@ async fn import_requests_are_checked_and_change_nothing(backend: Backend) {
     let t = import(&app, &id, &json!({"import_path": "/bkt/none.manifest"})).await;
     assert_eq!(t["status"], "FAILED", "{t}");
     assert_eq!(t["error_code"], "ModelArts.3551", "{t}");
-    put(&app, "bkt/src/a.jpg", "a");
+    put(&app, "bkt/src/a.jpg", "a").await;
     let big = format!(
         "{{\"source\": \"s3://bkt/src/a.jpg\", \"property\": {{\"x\": \"{}\"}}}}",
         "y".repeat(1 << 21)
@@ -674,7 +674,8 @@ async fn import_requests_are_checked_and_change_nothing(backend: Backend) {
         &app,
         "bkt/m/big.manifest",
         &[big, json!({"source": "s3://bkt/src/a.jpg"}).to_string()],
-    );
+    )
+    .await;
     let t = import(&app, &id, &json!({"import_path": "/bkt/m/big.manifest"})).await;
     assert_eq!(t["status"], "COMPLETED", "{t}");
     assert_eq!(t["failures"][0]["line"], 1, "{t}");

@@ -263,12 +263,12 @@ async fn every_label_type_is_checked_through_http(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else {
         return;
     };
-    app.mkdir("bkt/out");
+    app.mkdir("bkt/out").await;
     let b64 = base64::engine::general_purpose::STANDARD;
     for (k, case) in cases().into_iter().enumerate() {
         let what = case.what;
         let input = format!("bkt/in{k}");
-        app.mkdir(&input);
+        app.mkdir(&input).await;
         let mut body = dataset_body(&format!("types{k}"), &format!("/{input}/"), "/bkt/out/");
         body["dataset_type"] = json!(case.dataset_type);
         body["labels"] = case.labels.clone();

@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod helpers;
+mod storage;
 
 mod auth;
 mod cli;
@@ -19,6 +20,7 @@ mod exports;
 mod imports;
 mod label_types;
 mod paging;
+mod s3;
 mod samples;
 mod sdk;
 mod stats;

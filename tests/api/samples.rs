@@ -5,18 +5,21 @@ use base64::Engine;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::both_backends;
 use crate::helpers::{assert_error, Backend, TestApp};
+use crate::{both_backends, every_store};
 
-both_backends!(
+// These write, read or delete sample files: local storage and S3.
+every_store!(
     samples_are_added_listed_relabeled_and_counted,
     a_bad_sample_in_a_batch_fails_alone,
     deleting_samples_removes_them_and_optionally_their_files,
     label_changes_reach_every_sample_carrying_the_label,
+    sample_files_stream_with_their_content_type,
+);
+both_backends!(
     label_endpoints_refuse_bad_input,
     sample_list_parameters_are_checked,
     search_conditions_filter_the_sample_list,
-    sample_files_stream_with_their_content_type,
     entity_spans_are_checked_against_the_sample_text,
 );
 
@@ -95,7 +98,7 @@ async fn samples_are_added_listed_relabeled_and_counted(backend: Backend) {
     assert_eq!(r["results"].as_array().unwrap().len(), 3);
     // The bytes are stored under the dataset's input path.
     assert_eq!(
-        std::fs::read(app.obs().join("bkt/in/a.jpg")).unwrap(),
+        app.read_file("bkt/in/a.jpg").await.unwrap(),
         b"bytes of a.jpg"
     );
 
@@ -240,7 +243,7 @@ async fn a_bad_sample_in_a_batch_fails_alone(backend: Backend) {
         "only the good sample"
     );
     assert!(
-        !app.obs().join("bkt/in/bad.jpg").exists(),
+        app.read_file("bkt/in/bad.jpg").await.is_none(),
         "a refused sample's bytes are not stored"
     );
     // Relabeling: unknown ids and bad labels fail alone too.
@@ -338,7 +341,7 @@ async fn deleting_samples_removes_them_and_optionally_their_files(backend: Backe
     assert_eq!(r.body["results"][0]["success"], true, "{}", r.body);
     assert_eq!(r.body["results"][1]["error_code"], "ModelArts.4420");
     assert!(
-        app.obs().join("bkt/in/drop.jpg").exists(),
+        app.read_file("bkt/in/drop.jpg").await.is_some(),
         "files stay by default"
     );
     let r = app
@@ -349,7 +352,7 @@ async fn deleting_samples_removes_them_and_optionally_their_files(backend: Backe
         .await;
     assert_eq!(r.body["success"], true);
     assert!(
-        !app.obs().join("bkt/in/purge.jpg").exists(),
+        app.read_file("bkt/in/purge.jpg").await.is_none(),
         "delete_source removes the file"
     );
     assert_eq!(list(&app, &id, "").await["sample_count"], 1);
@@ -461,9 +464,9 @@ async fn label_changes_reach_every_sample_carrying_the_label(backend: Backend) {
         3,
         "4.jpg carried only Ants"
     );
-    assert!(!app.obs().join("bkt/in/4.jpg").exists());
+    assert!(app.read_file("bkt/in/4.jpg").await.is_none());
     assert!(
-        app.obs().join("bkt/in/2.jpg").exists(),
+        app.read_file("bkt/in/2.jpg").await.is_some(),
         "2.jpg also carries Wasps"
     );
     let s = stats(&app, &id).await;
@@ -658,7 +661,7 @@ async fn search_conditions_filter_the_sample_list(backend: Backend) {
     };
     let id = app.new_dataset("search").await;
     app.wait_for_dataset_status(&id, 1).await;
-    app.put_files("bkt/in/sub", 1, "jpg");
+    app.put_files("bkt/in/sub", 1, "jpg").await;
     add(&app, &id, json!({"samples": [
         {"name": "cat.jpg", "data": b64("c"), "labels": [{"name": "Rabbits", "score": 0.9}],
          "metadata": {"camera": "north", "@modelarts:import_origin": 1}},
@@ -828,7 +831,7 @@ async fn sample_files_stream_with_their_content_type(backend: Backend) {
         404,
         "ModelArts.4420",
     );
-    std::fs::remove_file(app.obs().join("bkt/in/big.png")).unwrap();
+    app.remove_file("bkt/in/big.png").await;
     assert_error(
         &app.signed(reqwest::Method::GET, &path, None).await,
         404,
@@ -840,8 +843,8 @@ async fn entity_spans_are_checked_against_the_sample_text(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else {
         return;
     };
-    app.mkdir("bkt/text");
-    app.mkdir("bkt/out");
+    app.mkdir("bkt/text").await;
+    app.mkdir("bkt/out").await;
     let mut body = crate::helpers::dataset_body("ner", "/bkt/text/", "/bkt/out/");
     body["dataset_type"] = json!(101);
     body["labels"] = json!([{"name": "person"}]);

@@ -60,8 +60,8 @@ async fn requests_signed_by_huaweicloudsdkcore_are_accepted() {
         return;
     }
     let app = TestApp::spawn(Backend::Sqlite).await.expect("sqlite app");
-    app.mkdir("bkt/in");
-    app.mkdir("bkt/out");
+    app.mkdir("bkt/in").await;
+    app.mkdir("bkt/out").await;
     let sk = app.creds.secret_key.clone();
     let datasets = format!("/v2/{}/datasets", app.creds.project_id);
     let body = json!({

@@ -6,12 +6,12 @@ use base64::Engine;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::both_backends;
+use crate::every_store;
 use crate::helpers::{assert_error, assert_error_in, Backend, TestApp};
 
-both_backends!(publishing_snapshots_samples_and_writes_the_manifest);
-both_backends!(shapes_are_published_as_pascal_voc_files);
-both_backends!(version_requests_are_checked_and_change_nothing);
+every_store!(publishing_snapshots_samples_and_writes_the_manifest);
+every_store!(shapes_are_published_as_pascal_voc_files);
+every_store!(version_requests_are_checked_and_change_nothing);
 
 fn b64(s: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(s)
@@ -48,9 +48,8 @@ pub(crate) async fn publish(app: &TestApp, dataset_id: &str, body: &Value) -> Va
 }
 
 /// The manifest's lines, parsed.
-pub(crate) fn manifest(app: &TestApp, manifest_path: &str) -> Vec<Value> {
-    let file = app.obs().join(manifest_path.trim_start_matches('/'));
-    let text = std::fs::read_to_string(&file).expect("manifest file");
+pub(crate) async fn manifest(app: &TestApp, manifest_path: &str) -> Vec<Value> {
+    let text = app.read_text(manifest_path).await;
     text.lines()
         .map(|l| serde_json::from_str(l).expect("manifest line is JSON"))
         .collect()
@@ -131,7 +130,7 @@ async fn publishing_snapshots_samples_and_writes_the_manifest(backend: Backend) 
     assert_eq!(ds["versions"][0]["version_id"], v1_id.as_str(), "{ds}");
     assert_eq!(ds["versions"].as_array().map(Vec::len), Some(1));
 
-    let lines = manifest(&app, v1["manifest_path"].as_str().unwrap());
+    let lines = manifest(&app, v1["manifest_path"].as_str().unwrap()).await;
     assert_eq!(lines.len(), 10);
     let usages: Vec<&str> = lines.iter().filter_map(|l| l["usage"].as_str()).collect();
     assert_eq!(usages.len(), 8, "only labeled samples are split");
@@ -232,7 +231,7 @@ async fn publishing_snapshots_samples_and_writes_the_manifest(backend: Backend) 
     assert_eq!(v2["total_sample_count"], 10);
     assert_eq!(v2["annotated_sample_count"], 8);
     assert_eq!(v2["train_evaluate_sample_ratio"], "1.00");
-    let lines = manifest(&app, v2["manifest_path"].as_str().unwrap());
+    let lines = manifest(&app, v2["manifest_path"].as_str().unwrap()).await;
     assert!(
         lines.iter().all(|l| l.get("hard").is_none()),
         "hard cleared by default"
@@ -282,14 +281,9 @@ async fn publishing_snapshots_samples_and_writes_the_manifest(backend: Backend) 
     assert_eq!(ds["dataset_version_count"], 1);
     // The published files stay.
     assert!(app
-        .obs()
-        .join(
-            v2["manifest_path"]
-                .as_str()
-                .unwrap()
-                .trim_start_matches('/')
-        )
-        .exists());
+        .read_file(v2["manifest_path"].as_str().unwrap())
+        .await
+        .is_some());
     app.stop().await;
 }
 
@@ -297,8 +291,8 @@ async fn shapes_are_published_as_pascal_voc_files(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else {
         return;
     };
-    app.mkdir("bkt/in");
-    app.mkdir("bkt/out");
+    app.mkdir("bkt/in").await;
+    app.mkdir("bkt/out").await;
     let mut body = crate::helpers::dataset_body("boxes", "/bkt/in/", "/bkt/out/");
     body["dataset_type"] = json!(1);
     body["labels"] = json!([{"name": "cat", "type": 1}, {"name": "dog", "type": 1}]);
@@ -323,7 +317,7 @@ async fn shapes_are_published_as_pascal_voc_files(backend: Backend) {
     assert_eq!(r.body["success"], true, "{}", r.body);
     let v = publish(&app, &id, &json!({"version_name": "boxes-1"})).await;
     assert_eq!(v["label_stats"][0]["count"], 1);
-    let lines = manifest(&app, v["manifest_path"].as_str().unwrap());
+    let lines = manifest(&app, v["manifest_path"].as_str().unwrap()).await;
     assert_eq!(lines.len(), 2);
     let ann = &lines[0]["annotation"][0];
     assert_eq!(ann["type"], "modelarts/object_detection", "{}", lines[0]);
@@ -333,7 +327,7 @@ async fn shapes_are_published_as_pascal_voc_files(backend: Backend) {
     assert!(rel.starts_with(&format!(
         "bkt/out/boxes-{id}/annotation/boxes-1/annotation/"
     )));
-    let xml = std::fs::read_to_string(app.obs().join(rel)).expect("VOC file");
+    let xml = app.read_text(rel).await;
     for part in [
         "<filename>a.jpg</filename>",
         "<width>100</width>",
