@@ -23,6 +23,7 @@ use labelhive_domain::version::Splitter;
 use labelhive_domain::DomainError;
 use tokio::sync::watch;
 
+use super::export_coco::CocoSink;
 use super::publish::manifest_time;
 use super::RunEnd;
 use crate::app::AppState;
@@ -61,6 +62,9 @@ pub(crate) async fn run(
         tally: ExportTally::default(),
         splitter: payload.split_ratio().map(Splitter::new),
     };
+    // Kept out of the run: the copies share the run across tasks, and a writer is
+    // not Sync.
+    let mut coco: Option<CocoSink> = None;
     run.tally.total = run.count(&filter).await?;
     let mut manifest = match payload.dest {
         ExportDest::Dir => {
@@ -70,6 +74,12 @@ pub(crate) async fn run(
                 .writer(&ObsPath::parse("manifest", &path)?)
                 .await?;
             run.tally.manifest_path = Some(path);
+            if payload.coco() {
+                let path = format!("{}{}.coco.json", payload.path, job.id);
+                let labels = dataset.labels.iter().map(|l| l.name.as_str());
+                coco = Some(CocoSink::open(state, &path, &job.id, labels).await?);
+                run.tally.coco_path = Some(path);
+            }
             Some(writer)
         }
         ExportDest::NewDataset => None,
@@ -84,7 +94,7 @@ pub(crate) async fn run(
         // A NEW_DATASET page records its progress with its samples; a DIR page here.
         let held = match manifest.as_mut() {
             Some(writer) => {
-                let text = run.export_to_dir(&page).await?;
+                let text = run.export_to_dir(&page, coco.as_mut()).await?;
                 writer.write(text.as_bytes()).await?;
                 let done = run.tally.exported + run.tally.failed;
                 let result = run.tally.to_value();
@@ -101,6 +111,9 @@ pub(crate) async fn run(
         if *stop.borrow() {
             return Ok(RunEnd::Interrupted);
         }
+    }
+    if let Some(coco) = coco {
+        coco.finish().await?;
     }
     if let Some(writer) = manifest {
         writer.finish().await?;
@@ -190,8 +203,13 @@ impl ExportRun<'_> {
         Ok((rows.into_iter().map(|(_, s)| s).collect(), next))
     }
 
-    /// Copies a page of samples with their label files; returns its manifest lines.
-    async fn export_to_dir(&mut self, page: &[Sample]) -> Result<String, DomainError> {
+    /// Copies a page of samples with their label files (and their COCO entries);
+    /// returns its manifest lines.
+    async fn export_to_dir(
+        &mut self,
+        page: &[Sample],
+        mut coco: Option<&mut CocoSink>,
+    ) -> Result<String, DomainError> {
         // Usage follows the scan order, so it is taken before the copies run at once.
         let usages: Vec<Option<&'static str>> = page
             .iter()
@@ -222,6 +240,14 @@ impl ExportRun<'_> {
                 Err(e) => return Err(e),
             };
             self.tally.exported += 1;
+            if let Some(coco) = coco.as_deref_mut() {
+                let file_name = copied
+                    .target
+                    .strip_prefix(&self.payload.path)
+                    .unwrap_or(&copied.target);
+                let size = sample.metadata.size();
+                self.tally.coco_skipped_labels += coco.add(file_name, size, &sample.labels).await?;
+            }
             let header = &self.payload.source_type_header;
             let line = manifest_line(&ManifestSample {
                 id: &sample.id,
@@ -248,7 +274,8 @@ impl ExportRun<'_> {
         let classes = class_names(&sample.labels);
         let tree = self.payload.export_format == 1;
         let targets = copy_targets(&self.payload.path, relative, &sample.name, tree, &classes);
-        let shapes = has_shapes(&sample.labels);
+        // A COCO export keeps the shapes in its one document, not in VOC files.
+        let shapes = has_shapes(&sample.labels) && !self.payload.coco();
         for target in &targets {
             blob.copy(&source, &ObsPath::parse("target", target)?)
                 .await?;

@@ -16,7 +16,7 @@ use tokio::sync::watch;
 
 use super::import_manifest::Ended;
 use super::importer::Importer;
-use super::{import_dir, import_manifest, RunEnd};
+use super::{import_coco, import_dir, import_manifest, RunEnd};
 use crate::app::AppState;
 
 /// Runs one import job to its end, or until it is abandoned or the server stops.
@@ -122,11 +122,11 @@ async fn run_task(
     let ended = match payload.import_type {
         ImportType::Manifest => import_manifest::run(state, &mut imp, source, stop).await,
         ImportType::Dir => import_dir::run(state, &mut imp, source, stop).await,
+        ImportType::Coco => import_coco::run(state, &mut imp, source, stop).await,
     };
     let ended = match ended {
         Ok(e) => e,
-        // A missing manifest or directory ends the task at once: retrying cannot help.
-        Err(e @ (DomainError::ObsPathNotFound(_) | DomainError::InvalidObsPath(_))) => {
+        Err(e) if ends_task(&e, payload.import_type) => {
             let outcome = JobOutcome::Failed {
                 code: e.code().to_owned(),
                 msg: e.to_string(),
@@ -140,4 +140,14 @@ async fn run_task(
         Ended::Abandoned => RunEnd::Abandoned,
         Ended::Interrupted => RunEnd::Interrupted,
     })
+}
+
+/// Whether an import error ends the task at once, as retrying cannot help: a missing
+/// manifest, directory or document, or a COCO document that cannot be read.
+fn ends_task(err: &DomainError, import_type: ImportType) -> bool {
+    match err {
+        DomainError::ObsPathNotFound(_) | DomainError::InvalidObsPath(_) => true,
+        DomainError::InvalidParameter { .. } => import_type == ImportType::Coco,
+        _ => false,
+    }
 }

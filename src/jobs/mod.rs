@@ -7,7 +7,9 @@
 //! doubles its effect.
 
 mod export;
+mod export_coco;
 mod import;
+mod import_coco;
 mod import_dir;
 mod import_manifest;
 mod importer;

@@ -474,12 +474,6 @@ async fn export_requests_are_checked_and_change_nothing(backend: Backend) {
             "ModelArts.4384",
         ),
         (
-            "coco",
-            json!({"path": "/bkt/exp/x/", "annotation_format": "COCO"}),
-            400,
-            "ModelArts.0104",
-        ),
-        (
             "version_format",
             json!({"path": "/bkt/exp/x/", "version_format": "CSV"}),
             400,

@@ -11,6 +11,7 @@ mod storage;
 
 mod auth;
 mod cli;
+mod coco;
 mod crash;
 mod crash_export;
 mod crash_import;

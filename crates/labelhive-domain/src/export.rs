@@ -190,11 +190,7 @@ impl ExportRequest {
         let annotation_format = match given(&self.annotation_format) {
             None => None,
             Some(f) if f.eq_ignore_ascii_case("VOC") => Some("VOC".to_owned()),
-            Some(f) if f.eq_ignore_ascii_case("COCO") => {
-                return Err(DomainError::Unsupported(
-                    "annotation_format COCO: exports write PASCAL VOC and label files".into(),
-                ))
-            }
+            Some(f) if f.eq_ignore_ascii_case("COCO") => Some("COCO".to_owned()),
             Some(f) => {
                 return Err(bad(
                     "annotation_format",
@@ -459,6 +455,23 @@ pub struct ExportTally {
     pub failures: Vec<ItemFailure>,
     /// The manifest written (DIR exports).
     pub manifest_path: Option<String>,
+    /// The COCO document written (`annotation_format` COCO).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coco_path: Option<String>,
+    /// Labels a COCO document cannot hold (shapes other than boxes and polygons).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub coco_skipped_labels: i64,
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
+}
+
+impl ExportPayload {
+    /// Whether shapes go to one COCO document instead of PASCAL VOC files.
+    pub fn coco(&self) -> bool {
+        self.annotation_format.as_deref() == Some("COCO")
+    }
 }
 
 impl ExportTally {

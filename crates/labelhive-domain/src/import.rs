@@ -32,6 +32,9 @@ pub enum ImportType {
     Dir,
     /// The lines of a manifest file.
     Manifest,
+    /// A COCO document (extension): images relative to its folder, with their
+    /// boxes and polygons.
+    Coco,
 }
 
 impl ImportType {
@@ -40,6 +43,7 @@ impl ImportType {
         match self {
             Self::Dir => 0,
             Self::Manifest => 1,
+            Self::Coco => 2,
         }
     }
 }
@@ -216,10 +220,11 @@ impl ImportRequest {
             }
             Some("dir") => ImportType::Dir,
             Some("manifest") => ImportType::Manifest,
+            Some("coco") => ImportType::Coco,
             Some(other) => {
                 return Err(DomainError::invalid(
                     "import_type",
-                    format!("{other:?} must be dir or manifest"),
+                    format!("{other:?} must be dir, manifest or coco"),
                 ))
             }
         };
@@ -230,13 +235,24 @@ impl ImportRequest {
         }
         let source = match import_type {
             ImportType::Dir => path.as_dir(),
-            ImportType::Manifest if path.is_bucket() || raw.ends_with('/') => {
+            ImportType::Manifest | ImportType::Coco if path.is_bucket() || raw.ends_with('/') => {
                 return Err(DomainError::invalid(
                     "import_path",
-                    "must name the manifest file, not a directory",
+                    "must name the manifest or COCO file, not a directory",
                 ))
             }
-            ImportType::Manifest => path.as_file(),
+            ImportType::Coco
+                if !matches!(
+                    dataset_type,
+                    DatasetType::ObjectDetection | DatasetType::ImageSegmentation
+                ) =>
+            {
+                return Err(DomainError::invalid(
+                    "import_type",
+                    "coco imports into object detection and image segmentation datasets",
+                ))
+            }
+            ImportType::Manifest | ImportType::Coco => path.as_file(),
         };
         let import_annotations = self.import_annotations.unwrap_or(true);
         let import_origin = match self.import_origin.as_deref() {

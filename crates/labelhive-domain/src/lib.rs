@@ -2,6 +2,7 @@
 
 pub mod annotation;
 pub mod blob;
+pub mod coco;
 pub mod dataset;
 pub mod error;
 pub mod export;
