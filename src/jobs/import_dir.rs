@@ -4,6 +4,8 @@
 //! - image and sound classification: the last folder names the label; for images a
 //!   `<stem>.txt` beside the file lists labels instead, and wins over the folder;
 //! - object detection and segmentation: a PASCAL VOC `<stem>.xml` beside the image;
+//!   in a YOLO directory (an `obj.data` at its root) a `<stem>.txt` of normalized
+//!   boxes instead, sized by the image's own header;
 //! - text classification: every line of a text file is a sample, labeled after a
 //!   separator or by the same line of `<stem>_result.txt`.
 //!
@@ -21,7 +23,9 @@ use labelhive_domain::layouts::{
 };
 use labelhive_domain::manifest::AnnotationLoc;
 use labelhive_domain::obs_path::ObsPath;
+use labelhive_domain::yolo::{parse_labels, parse_names, parse_obj_data, OBJ_DATA};
 use labelhive_domain::DomainError;
+use serde_json::Value;
 use tokio::sync::watch;
 
 use super::import_manifest::{content_path, read_voc, Ended};
@@ -48,16 +52,88 @@ fn sibling(path: &ObsPath, file_name: &str) -> ObsPath {
     ObsPath::from_parts(path.bucket(), parts)
 }
 
-/// The labels and metadata of one data file of a non-text dataset.
+/// Bytes of an image read at most to find its size in its header.
+const IMAGE_HEADER_BYTES: usize = 512 * 1024;
+
+/// An image's width and height from its header.
+async fn image_size(state: &AppState, path: &ObsPath) -> Result<(u64, u64), DomainError> {
+    let Some(mut chunks) = state.blob.stream(path).await? else {
+        return Err(DomainError::ObsPathNotFound(path.as_file()));
+    };
+    let mut head = Vec::new();
+    while let Some(chunk) = chunks.next().await {
+        head.extend_from_slice(&chunk?);
+        if let Ok(size) = imagesize::blob_size(&head) {
+            return Ok((size.width as u64, size.height as u64));
+        }
+        if head.len() >= IMAGE_HEADER_BYTES {
+            break;
+        }
+    }
+    Err(DomainError::invalid(
+        path.as_file(),
+        "its image size cannot be read (YOLO boxes are relative to it)",
+    ))
+}
+
+/// The YOLO label list when `source` holds an `obj.data`, else `None`.
+async fn yolo_names(
+    state: &AppState,
+    source: &ObsPath,
+) -> Result<Option<Vec<String>>, DomainError> {
+    let Some(data) = read_small_text(state, &source.join(OBJ_DATA)?).await? else {
+        return Ok(None);
+    };
+    let names_file = parse_obj_data(&data)
+        .names
+        .unwrap_or_else(|| "obj.names".to_owned());
+    let names_path = ObsPath::parse("names", &format!("{}{names_file}", source.as_dir()))?;
+    let names = read_small_text(state, &names_path)
+        .await?
+        .ok_or_else(|| DomainError::ObsPathNotFound(names_path.as_file()))?;
+    Ok(Some(parse_names(&names)))
+}
+
+/// The boxes of a YOLO `<stem>.txt` beside `path`, with the image's size.
+async fn yolo_labels(
+    state: &AppState,
+    names: &[String],
+    path: &ObsPath,
+    labels: &mut Vec<SampleLabel>,
+    metadata: &mut SampleMetadata,
+) -> Result<(), DomainError> {
+    let txt = sibling(path, &beside(path.file_name(), "txt"));
+    let Some(text) = read_small_text(state, &txt).await? else {
+        return Ok(());
+    };
+    let (width, height) = image_size(state, path).await?;
+    labels.extend(
+        parse_labels(&text, names, width, height)
+            .map_err(|why| DomainError::invalid(txt.as_file(), why))?,
+    );
+    metadata.0.insert(
+        "@modelarts:size".into(),
+        Value::from(vec![width, height, 3]),
+    );
+    Ok(())
+}
+
+/// The labels and metadata of one data file of a non-text dataset; `yolo` holds the
+/// label list of a YOLO directory.
 async fn file_labels(
     state: &AppState,
     kind: DatasetType,
     relative: &str,
     path: &ObsPath,
+    yolo: Option<&[String]>,
 ) -> Result<(Vec<SampleLabel>, SampleMetadata), DomainError> {
     let mut labels = Vec::new();
     let mut metadata = SampleMetadata::default();
     let class_type = allowed_label_types(kind).first().copied().unwrap_or(0);
+    if let (DatasetType::ObjectDetection, Some(names)) = (kind, yolo) {
+        yolo_labels(state, names, path, &mut labels, &mut metadata).await?;
+        return Ok((labels, metadata));
+    }
     match kind {
         DatasetType::ImageClassification | DatasetType::SoundClassification => {
             // A label file beside an image is the more specific statement: it wins
@@ -135,6 +211,10 @@ pub(crate) async fn run(
     let labels_wanted = imp.payload.import_annotations && dir_labels_supported(kind);
     let class_type = allowed_label_types(kind).first().copied().unwrap_or(0);
     let root = source.segments().len();
+    let yolo = match kind {
+        DatasetType::ObjectDetection if labels_wanted => yolo_names(state, source).await?,
+        _ => None,
+    };
     let mut listing = state.blob.list(source);
     while let Some(entry) = listing.next().await {
         let entry = entry?;
@@ -177,7 +257,7 @@ pub(crate) async fn run(
         } else {
             imp.tally.total_samples += 1;
             let found = if labels_wanted {
-                file_labels(state, kind, &relative, &entry.path).await
+                file_labels(state, kind, &relative, &entry.path, yolo.as_deref()).await
             } else {
                 Ok(Default::default())
             };

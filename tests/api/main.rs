@@ -28,3 +28,4 @@ mod stats;
 mod store_suite;
 mod syncs;
 mod versions;
+mod yolo;

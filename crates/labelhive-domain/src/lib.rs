@@ -24,5 +24,6 @@ pub mod store;
 pub mod time;
 pub mod version;
 pub mod voc;
+pub mod yolo;
 
 pub use error::DomainError;
