@@ -1,34 +1,15 @@
 //! COCO: exports with `annotation_format` COCO write one document that imports back
 //! (`import_type` coco, an extension); bad documents and images are reported.
 
-use reqwest::StatusCode;
 use serde_json::{json, Value};
 
+use crate::exports::export;
 use crate::helpers::{assert_error_in, Backend, TestApp};
 use crate::imports::{add_shaped_sample, detection_dataset, import, put, samples_by_name, shapes};
 use crate::{both_backends, every_store};
 
 every_store!(coco_exports_write_one_document_that_imports_back);
 both_backends!(coco_imports_report_bad_images_and_refuse_bad_documents);
-
-/// Starts an export and waits for its end; returns the task status.
-async fn export(app: &TestApp, dataset_id: &str, body: &Value) -> Value {
-    let r = app
-        .post(&format!("/datasets/{dataset_id}/export-tasks"), body)
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let task = r.body["task_id"].as_str().expect("task_id").to_owned();
-    for _ in 0..600 {
-        let r = app
-            .get(&format!("/datasets/{dataset_id}/export-tasks/{task}"))
-            .await;
-        if r.body["status"] == "SUCCESSED" || r.body["status"] == "FAILED" {
-            return r.body;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("export {task} never ended");
-}
 
 async fn coco_exports_write_one_document_that_imports_back(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else {

@@ -18,7 +18,7 @@ every_store!(detection_exports_write_voc_files_that_import_back);
 every_store!(export_requests_are_checked_and_change_nothing);
 
 /// Starts an export and waits for its end; returns the task status.
-async fn export(app: &TestApp, dataset_id: &str, body: &Value) -> Value {
+pub(crate) async fn export(app: &TestApp, dataset_id: &str, body: &Value) -> Value {
     let r = app
         .post(&format!("/datasets/{dataset_id}/export-tasks"), body)
         .await;

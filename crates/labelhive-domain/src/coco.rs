@@ -13,6 +13,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use crate::annotation::{ImageSize, SampleLabel};
+use crate::voc::json_num;
 
 /// Largest COCO document an import reads (the whole document is parsed at once:
 /// COCO does not group annotations by image).
@@ -172,15 +173,6 @@ pub struct CocoImage {
     pub size: Option<ImageSize>,
     /// One label per annotation: polygons where a segmentation is given, else boxes.
     pub labels: Vec<SampleLabel>,
-}
-
-/// A number as JSON: an integer when integral.
-fn json_num(v: f64) -> Value {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        Value::from(v as i64)
-    } else {
-        Value::from(v)
-    }
 }
 
 fn shape_label(name: &str, shape: &str, pts: &[(f64, f64)], score: Option<f64>) -> SampleLabel {

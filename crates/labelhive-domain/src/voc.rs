@@ -162,7 +162,7 @@ fn child_text<'a>(node: roxmltree::Node<'a, '_>, name: &str) -> Option<&'a str> 
 }
 
 /// A number as JSON: an integer when integral.
-fn json_num(v: f64) -> Value {
+pub(crate) fn json_num(v: f64) -> Value {
     if v.fract() == 0.0 && v.abs() < 1e15 {
         Value::from(v as i64)
     } else {
