@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 
 use super::auth::Caller;
 use super::error::ApiResult;
+use super::extract::query::param;
 use super::extract::{query, ApiJson, DatasetPath};
 use super::imports::task_id;
 use crate::app::AppState;
@@ -111,10 +112,9 @@ async fn list_tasks(
     DatasetPath(dataset_id): DatasetPath,
     Query(p): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<Value>> {
-    let get = |k: &str| p.get(k).map(String::as_str).filter(|v| !v.is_empty());
-    let offset = query::bounded("offset", get("offset"), 0, i64::from(i32::MAX), 0)?;
-    let limit = query::bounded("limit", get("limit"), 1, 100, 10)?;
-    let export_type = get("export_type")
+    let offset = query::offset(&p)?;
+    let limit = query::bounded("limit", param(&p, "limit"), 1, 100, 10)?;
+    let export_type = param(&p, "export_type")
         .map(|t| {
             t.parse::<i32>()
                 .ok()

@@ -105,7 +105,19 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
 
 /// Query-string helpers: parse optional fields with errors naming the field.
 pub mod query {
+    use std::collections::HashMap;
+
     use super::ApiError;
+
+    /// A query parameter; an empty one counts as absent.
+    pub fn param<'a>(p: &'a HashMap<String, String>, key: &str) -> Option<&'a str> {
+        p.get(key).map(String::as_str).filter(|v| !v.is_empty())
+    }
+
+    /// The documented `offset`: a page number from 0.
+    pub fn offset(p: &HashMap<String, String>) -> Result<i64, ApiError> {
+        bounded("offset", param(p, "offset"), 0, i64::from(i32::MAX), 0)
+    }
 
     /// An optional integer.
     pub fn int(field: &str, value: Option<&str>) -> Result<Option<i64>, ApiError> {

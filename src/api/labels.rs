@@ -17,6 +17,7 @@ use serde_json::{Map, Value};
 use super::auth::Caller;
 use super::datasets::requests::{into_labels, LabelInput};
 use super::error::{ApiError, ApiResult};
+use super::extract::query::param;
 use super::extract::{query, ApiJson, DatasetPath};
 use crate::app::AppState;
 
@@ -38,10 +39,6 @@ pub fn router() -> Router<AppState> {
 }
 
 type Params = Query<HashMap<String, String>>;
-
-fn param<'a>(p: &'a HashMap<String, String>, key: &str) -> Option<&'a str> {
-    p.get(key).map(String::as_str).filter(|v| !v.is_empty())
-}
 
 /// One item of a batch answer.
 #[derive(Debug, Serialize)]
@@ -113,7 +110,7 @@ async fn list_labels(
     DatasetPath(dataset_id): DatasetPath,
     Query(p): Params,
 ) -> ApiResult<Json<Value>> {
-    let offset = query::bounded("offset", param(&p, "offset"), 0, i64::from(i32::MAX), 0)?;
+    let offset = query::offset(&p)?;
     let limit = query::bounded("limit", param(&p, "limit"), 1, 100_000, 100_000)?;
     let labels = match param(&p, "version_id") {
         // The label set as the version published it.

@@ -19,6 +19,7 @@ use serde_json::{json, Value};
 
 use super::auth::Caller;
 use super::error::{ApiError, ApiResult};
+use super::extract::query::param;
 use super::extract::{query, ApiJson, DatasetPath};
 use super::labels::{batch_response, BatchResponse};
 use crate::app::AppState;
@@ -43,10 +44,6 @@ pub fn router() -> Router<AppState> {
 }
 
 type Params = Query<HashMap<String, String>>;
-
-fn param<'a>(p: &'a HashMap<String, String>, key: &str) -> Option<&'a str> {
-    p.get(key).map(String::as_str).filter(|v| !v.is_empty())
-}
 
 /// `data_source` of a sample.
 #[derive(Debug, Deserialize)]
@@ -303,7 +300,7 @@ async fn list_samples(
     query::boolean("preview", param(&p, "preview"))?;
     let page = SamplePage {
         ascending,
-        offset: query::bounded("offset", param(&p, "offset"), 0, i64::from(i32::MAX), 0)?,
+        offset: query::offset(&p)?,
         limit: query::bounded("limit", param(&p, "limit"), 1, 100, 10)?,
     };
     let (samples, count) = match param(&p, "version_id") {

@@ -19,6 +19,7 @@ use serde_json::{json, Value};
 use super::auth::Caller;
 use super::datasets::parse_ratio_range;
 use super::error::{ApiError, ApiResult};
+use super::extract::query::param;
 use super::extract::{query, ApiJson, DatasetPath};
 use crate::app::AppState;
 
@@ -34,10 +35,6 @@ pub fn router() -> Router<AppState> {
 }
 
 type Params = Query<HashMap<String, String>>;
-
-fn param<'a>(p: &'a HashMap<String, String>, key: &str) -> Option<&'a str> {
-    p.get(key).map(String::as_str).filter(|v| !v.is_empty())
-}
 
 /// The `{version_id}` path parameter; a malformed id names no version (404).
 fn version_id(params: &HashMap<String, String>) -> ApiResult<String> {
@@ -167,7 +164,7 @@ async fn list_versions(
             .map(parse_ratio_range)
             .transpose()?,
         version_format,
-        offset: query::bounded("offset", param(&p, "offset"), 0, i64::from(i32::MAX), 0)?,
+        offset: query::offset(&p)?,
         limit: query::bounded("limit", param(&p, "limit"), 1, 1000, 1000)?,
     };
     let (ds, versions, total) = state

@@ -8,12 +8,11 @@ use futures::stream::{BoxStream, StreamExt};
 use labelhive_domain::blob::{Blob, BlobEntry, BlobWriter, DirEntry, DirStamp};
 use labelhive_domain::obs_path::ObsPath;
 use labelhive_domain::DomainError;
-use object_store::buffered::BufWriter;
 use object_store::local::LocalFileSystem;
 use object_store::path::{Path as StorePath, PathPart};
-use object_store::{ObjectStore, PutPayload};
+use object_store::ObjectStore;
 
-use super::{blob_entry, blob_error, key_parts, StoreWriter};
+use super::{blob_entry, blob_error, copy_error, key_parts, Object};
 
 /// Buckets as directories under a local root.
 #[derive(Debug, Clone)]
@@ -38,6 +37,13 @@ impl LocalBlob {
         let mut p = self.root.join(path.bucket());
         p.extend(path.segments());
         p
+    }
+
+    fn object(&self, path: &ObsPath) -> Object {
+        Object {
+            store: self.store.clone(),
+            location: Self::location(path),
+        }
     }
 
     fn location(path: &ObsPath) -> StorePath {
@@ -128,42 +134,22 @@ impl Blob for LocalBlob {
     }
 
     async fn put(&self, path: &ObsPath, bytes: Vec<u8>) -> Result<(), DomainError> {
-        self.store
-            .put(&Self::location(path), PutPayload::from(bytes))
-            .await
-            .map_err(blob_error)?;
-        Ok(())
+        self.object(path).put(bytes).await
     }
 
     async fn delete(&self, path: &ObsPath) -> Result<(), DomainError> {
-        match self.store.delete(&Self::location(path)).await {
-            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-            Err(e) => Err(blob_error(e)),
-        }
+        self.object(path).delete().await
     }
 
     async fn stream(
         &self,
         path: &ObsPath,
     ) -> Result<Option<BoxStream<'static, Result<Vec<u8>, DomainError>>>, DomainError> {
-        match self.store.get(&Self::location(path)).await {
-            Ok(result) => Ok(Some(
-                result
-                    .into_stream()
-                    .map(|chunk| chunk.map(|b| b.to_vec()).map_err(blob_error))
-                    .boxed(),
-            )),
-            Err(object_store::Error::NotFound { .. }) => Ok(None),
-            Err(e) => Err(blob_error(e)),
-        }
+        self.object(path).stream().await
     }
 
     async fn writer(&self, path: &ObsPath) -> Result<Box<dyn BlobWriter>, DomainError> {
-        let store: Arc<dyn ObjectStore> = self.store.clone();
-        Ok(Box::new(StoreWriter(BufWriter::new(
-            store,
-            Self::location(path),
-        ))))
+        Ok(self.object(path).writer())
     }
 
     async fn copy(&self, from: &ObsPath, to: &ObsPath) -> Result<(), DomainError> {
@@ -176,30 +162,15 @@ impl Blob for LocalBlob {
             Err(object_store::Error::AlreadyExists { .. }) => self.store.copy(&src, &dst).await,
             other => other,
         };
-        match linked {
-            Ok(()) => Ok(()),
-            Err(object_store::Error::NotFound { .. }) => {
-                Err(DomainError::ObsPathNotFound(from.as_file()))
-            }
-            Err(e) => Err(blob_error(e)),
-        }
+        linked.map_err(|e| copy_error(from, e))
     }
 
     async fn size(&self, path: &ObsPath) -> Result<Option<u64>, DomainError> {
-        match self.store.head(&Self::location(path)).await {
-            Ok(meta) => Ok(Some(meta.size)),
-            Err(object_store::Error::NotFound { .. }) => Ok(None),
-            Err(e) => Err(blob_error(e)),
-        }
+        self.object(path).size().await
     }
 
     async fn get(&self, path: &ObsPath) -> Result<Vec<u8>, DomainError> {
-        let result = self
-            .store
-            .get(&Self::location(path))
-            .await
-            .map_err(blob_error)?;
-        Ok(result.bytes().await.map_err(blob_error)?.to_vec())
+        self.object(path).get().await
     }
 }
 

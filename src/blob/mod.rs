@@ -8,13 +8,16 @@
 mod local;
 mod s3;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
+use futures::stream::{BoxStream, StreamExt};
 use labelhive_domain::blob::{BlobEntry, BlobWriter};
 use labelhive_domain::obs_path::ObsPath;
 use labelhive_domain::DomainError;
 use object_store::buffered::BufWriter;
 use object_store::path::{Path as StorePath, PathPart};
-use object_store::ObjectMeta;
+use object_store::{ObjectMeta, ObjectStore, PutPayload};
 use tokio::io::AsyncWriteExt;
 
 pub use local::LocalBlob;
@@ -63,4 +66,68 @@ impl BlobWriter for StoreWriter {
 /// `object_store` location of a key inside one bucket's store.
 fn bucket_location(path: &ObsPath) -> StorePath {
     StorePath::from_iter(key_parts(path))
+}
+
+/// One object of a store: the calls both stores make the same way.
+struct Object {
+    store: Arc<dyn ObjectStore>,
+    location: StorePath,
+}
+
+impl Object {
+    async fn put(&self, bytes: Vec<u8>) -> Result<(), DomainError> {
+        self.store
+            .put(&self.location, PutPayload::from(bytes))
+            .await
+            .map_err(blob_error)?;
+        Ok(())
+    }
+
+    /// Deleting a missing object is not an error.
+    async fn delete(&self) -> Result<(), DomainError> {
+        match self.store.delete(&self.location).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(blob_error(e)),
+        }
+    }
+
+    async fn stream(
+        &self,
+    ) -> Result<Option<BoxStream<'static, Result<Vec<u8>, DomainError>>>, DomainError> {
+        match self.store.get(&self.location).await {
+            Ok(result) => Ok(Some(
+                result
+                    .into_stream()
+                    .map(|chunk| chunk.map(|b| b.to_vec()).map_err(blob_error))
+                    .boxed(),
+            )),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(blob_error(e)),
+        }
+    }
+
+    async fn get(&self) -> Result<Vec<u8>, DomainError> {
+        let result = self.store.get(&self.location).await.map_err(blob_error)?;
+        Ok(result.bytes().await.map_err(blob_error)?.to_vec())
+    }
+
+    async fn size(&self) -> Result<Option<u64>, DomainError> {
+        match self.store.head(&self.location).await {
+            Ok(meta) => Ok(Some(meta.size)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(blob_error(e)),
+        }
+    }
+
+    fn writer(self) -> Box<dyn BlobWriter> {
+        Box::new(StoreWriter(BufWriter::new(self.store, self.location)))
+    }
+}
+
+/// A failed copy: a missing source is `ObsPathNotFound`.
+fn copy_error(from: &ObsPath, err: object_store::Error) -> DomainError {
+    match err {
+        object_store::Error::NotFound { .. } => DomainError::ObsPathNotFound(from.as_file()),
+        e => blob_error(e),
+    }
 }

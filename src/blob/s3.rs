@@ -12,13 +12,12 @@ use labelhive_domain::blob::{Blob, BlobEntry, BlobWriter, DirEntry, DirStamp};
 use labelhive_domain::obs_path::ObsPath;
 use labelhive_domain::DomainError;
 use object_store::aws::{AmazonS3, AmazonS3Builder};
-use object_store::buffered::BufWriter;
 use object_store::list::{PaginatedListOptions, PaginatedListStore};
 use object_store::path::Path as StorePath;
 use object_store::signer::Signer;
-use object_store::{ObjectStore, PutPayload};
+use object_store::ObjectStore;
 
-use super::{blob_entry, blob_error, bucket_location, StoreWriter};
+use super::{blob_entry, blob_error, bucket_location, copy_error, Object};
 
 /// Keys asked for per listing request (the S3 maximum).
 const PAGE_KEYS: usize = 1000;
@@ -86,6 +85,14 @@ impl S3Blob {
         let store = Arc::new(builder(&self.options, name).build().map_err(blob_error)?);
         buckets.insert(name.to_owned(), store.clone());
         Ok(store)
+    }
+
+    /// One object of a bucket.
+    fn object(&self, path: &ObsPath) -> Result<Object, DomainError> {
+        Ok(Object {
+            store: self.bucket(path.bucket())?,
+            location: bucket_location(path),
+        })
     }
 
     /// One page of a directory level: its subdirectories and files, and the token of
@@ -237,59 +244,26 @@ impl Blob for S3Blob {
     }
 
     async fn put(&self, path: &ObsPath, bytes: Vec<u8>) -> Result<(), DomainError> {
-        self.bucket(path.bucket())?
-            .put(&bucket_location(path), PutPayload::from(bytes))
-            .await
-            .map_err(blob_error)?;
-        Ok(())
+        self.object(path)?.put(bytes).await
     }
 
     async fn delete(&self, path: &ObsPath) -> Result<(), DomainError> {
-        match self
-            .bucket(path.bucket())?
-            .delete(&bucket_location(path))
-            .await
-        {
-            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-            Err(e) => Err(blob_error(e)),
-        }
+        self.object(path)?.delete().await
     }
 
     async fn stream(
         &self,
         path: &ObsPath,
     ) -> Result<Option<BoxStream<'static, Result<Vec<u8>, DomainError>>>, DomainError> {
-        match self
-            .bucket(path.bucket())?
-            .get(&bucket_location(path))
-            .await
-        {
-            Ok(result) => Ok(Some(
-                result
-                    .into_stream()
-                    .map(|chunk| chunk.map(|b| b.to_vec()).map_err(blob_error))
-                    .boxed(),
-            )),
-            Err(object_store::Error::NotFound { .. }) => Ok(None),
-            Err(e) => Err(blob_error(e)),
-        }
+        self.object(path)?.stream().await
     }
 
     async fn get(&self, path: &ObsPath) -> Result<Vec<u8>, DomainError> {
-        let result = self
-            .bucket(path.bucket())?
-            .get(&bucket_location(path))
-            .await
-            .map_err(blob_error)?;
-        Ok(result.bytes().await.map_err(blob_error)?.to_vec())
+        self.object(path)?.get().await
     }
 
     async fn writer(&self, path: &ObsPath) -> Result<Box<dyn BlobWriter>, DomainError> {
-        let store: Arc<dyn ObjectStore> = self.bucket(path.bucket())?;
-        Ok(Box::new(StoreWriter(BufWriter::new(
-            store,
-            bucket_location(path),
-        ))))
+        Ok(self.object(path)?.writer())
     }
 
     async fn copy(&self, from: &ObsPath, to: &ObsPath) -> Result<(), DomainError> {
@@ -298,27 +272,13 @@ impl Blob for S3Blob {
         }
         // Same bucket: a server-side copy, no bytes through this process.
         let store = self.bucket(from.bucket())?;
-        match store
+        store
             .copy(&bucket_location(from), &bucket_location(to))
             .await
-        {
-            Ok(()) => Ok(()),
-            Err(object_store::Error::NotFound { .. }) => {
-                Err(DomainError::ObsPathNotFound(from.as_file()))
-            }
-            Err(e) => Err(blob_error(e)),
-        }
+            .map_err(|e| copy_error(from, e))
     }
 
     async fn size(&self, path: &ObsPath) -> Result<Option<u64>, DomainError> {
-        match self
-            .bucket(path.bucket())?
-            .head(&bucket_location(path))
-            .await
-        {
-            Ok(meta) => Ok(Some(meta.size)),
-            Err(object_store::Error::NotFound { .. }) => Ok(None),
-            Err(e) => Err(blob_error(e)),
-        }
+        self.object(path)?.size().await
     }
 }

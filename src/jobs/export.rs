@@ -40,15 +40,8 @@ pub(crate) async fn run(
     job: &Job,
     stop: watch::Receiver<bool>,
 ) -> Result<RunEnd, DomainError> {
-    let payload: ExportPayload = serde_json::from_value(job.payload.clone())
-        .map_err(|e| DomainError::invalid("payload", format!("export payload: {e}")))?;
-    let Some(dataset_id) = job.dataset_id.as_deref() else {
-        return Err(DomainError::invalid(
-            "dataset_id",
-            "an export needs a dataset",
-        ));
-    };
-    let Some(dataset) = state.store.dataset(&job.project_id, dataset_id).await? else {
+    let payload: ExportPayload = super::payload(job)?;
+    let Some(dataset) = super::job_dataset(state, job).await? else {
         return Ok(RunEnd::Abandoned);
     };
     let filter = payload.filter()?;

@@ -14,8 +14,7 @@ use labelhive_domain::store::{JobOutcome, NewSample, RegisterOutcome};
 use labelhive_domain::DomainError;
 use tokio::sync::watch;
 
-use super::import_manifest::Ended;
-use super::importer::Importer;
+use super::importer::{Ended, Importer};
 use super::{import_coco, import_dir, import_manifest, RunEnd};
 use crate::app::AppState;
 
@@ -26,21 +25,15 @@ pub(crate) async fn run(
     job: &Job,
     stop: watch::Receiver<bool>,
 ) -> Result<RunEnd, DomainError> {
-    let payload: ImportPayload = serde_json::from_value(job.payload.clone())
-        .map_err(|e| DomainError::invalid("payload", format!("import payload: {e}")))?;
-    let Some(dataset_id) = job.dataset_id.as_deref() else {
-        return Err(DomainError::invalid(
-            "dataset_id",
-            "an import job needs a dataset",
-        ));
-    };
-    let Some(dataset) = state.store.dataset(&job.project_id, dataset_id).await? else {
+    let payload: ImportPayload = super::payload(job)?;
+    let Some(dataset) = super::job_dataset(state, job).await? else {
         return Ok(RunEnd::Abandoned);
     };
     let source = ObsPath::parse("source", &payload.source)?;
     if payload.task {
         return run_task(state, owner, job, &payload, dataset, &source, &stop).await;
     }
+    let dataset_id = dataset.id.as_str();
     let kind = dataset.kind();
     let batch_size = state.config.import_batch;
     let mut listing = state.blob.list(&source);

@@ -14,8 +14,7 @@ use labelhive_domain::DomainError;
 use serde_json::Value;
 use tokio::sync::watch;
 
-use super::import_manifest::Ended;
-use super::importer::{Importer, Item};
+use super::importer::{Ended, Importer, Item};
 use crate::app::AppState;
 
 /// Images resolved (file sizes asked) at a time.
@@ -61,22 +60,14 @@ pub(crate) async fn run(
                 return Ok(Ended::Abandoned);
             }
             if *stop.borrow() {
-                return Ok(if imp.flush().await? {
-                    Ended::Interrupted
-                } else {
-                    Ended::Abandoned
-                });
+                return imp.end(Ended::Interrupted).await;
             }
         }
     }
     if !add_chunk(state, imp, &folder, segmentation, &mut chunk).await? {
         return Ok(Ended::Abandoned);
     }
-    Ok(if imp.flush().await? {
-        Ended::Done
-    } else {
-        Ended::Abandoned
-    })
+    imp.end(Ended::Done).await
 }
 
 type Entry = (i64, Result<CocoImage, labelhive_domain::coco::CocoError>);

@@ -28,8 +28,8 @@ use labelhive_domain::DomainError;
 use serde_json::Value;
 use tokio::sync::watch;
 
-use super::import_manifest::{content_path, read_voc, Ended};
-use super::importer::{read_small_text, Importer, Item};
+use super::import_manifest::{content_path, read_voc};
+use super::importer::{read_small_text, Ended, Importer, Item};
 use crate::app::AppState;
 
 /// Labels of the given names with the dataset's classification type.
@@ -278,16 +278,8 @@ pub(crate) async fn run(
             }
         }
         if *stop.borrow() {
-            return Ok(if imp.flush().await? {
-                Ended::Interrupted
-            } else {
-                Ended::Abandoned
-            });
+            return imp.end(Ended::Interrupted).await;
         }
     }
-    Ok(if imp.flush().await? {
-        Ended::Done
-    } else {
-        Ended::Abandoned
-    })
+    imp.end(Ended::Done).await
 }

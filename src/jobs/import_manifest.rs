@@ -14,18 +14,8 @@ use labelhive_domain::DomainError;
 use serde_json::Value;
 use tokio::sync::watch;
 
-use super::importer::{read_small, read_small_text, Importer, Item};
+use super::importer::{read_small, read_small_text, Ended, Importer, Item};
 use crate::app::AppState;
-
-/// How a manifest import ended.
-pub(crate) enum Ended {
-    /// Every line was read.
-    Done,
-    /// The job was abandoned.
-    Abandoned,
-    /// The server is stopping.
-    Interrupted,
-}
 
 /// Splits a byte stream into lines without holding more than one line (bounded).
 struct Lines {
@@ -285,11 +275,7 @@ pub(crate) async fn run(
                     return Ok(Ended::Abandoned);
                 }
                 if *stop.borrow() {
-                    return Ok(if imp.flush().await? {
-                        Ended::Interrupted
-                    } else {
-                        Ended::Abandoned
-                    });
+                    return imp.end(Ended::Interrupted).await;
                 }
             }
         }
@@ -297,9 +283,5 @@ pub(crate) async fn run(
     if !process(state, imp, &mut pending).await? {
         return Ok(Ended::Abandoned);
     }
-    Ok(if imp.flush().await? {
-        Ended::Done
-    } else {
-        Ended::Abandoned
-    })
+    imp.end(Ended::Done).await
 }

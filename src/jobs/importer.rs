@@ -51,6 +51,16 @@ pub(crate) async fn read_small_text(
         .transpose()
 }
 
+/// How an import task's reading ended.
+pub(crate) enum Ended {
+    /// Everything was read.
+    Done,
+    /// The job was abandoned.
+    Abandoned,
+    /// The server is stopping.
+    Interrupted,
+}
+
 /// A sample an import found, before the import's rules apply.
 #[derive(Debug, Default)]
 pub(crate) struct Item {
@@ -102,6 +112,15 @@ impl<'a> Importer<'a> {
             plain: Vec::new(),
             labeled: Vec::new(),
         }
+    }
+
+    /// Writes the last batch and ends as `ended`, or as abandoned when the job is gone.
+    pub async fn end(&mut self, ended: Ended) -> Result<Ended, DomainError> {
+        Ok(if self.flush().await? {
+            ended
+        } else {
+            Ended::Abandoned
+        })
     }
 
     /// Records a refused item.

@@ -44,6 +44,26 @@ pub(crate) enum RunEnd {
     Interrupted,
 }
 
+/// A job's payload, as its service stored it.
+fn payload<T: serde::de::DeserializeOwned>(job: &Job) -> Result<T, DomainError> {
+    serde_json::from_value(job.payload.clone())
+        .map_err(|e| DomainError::invalid("payload", format!("{} payload: {e}", job.kind)))
+}
+
+/// The dataset a job works on; `None` once it is deleted (the job is abandoned).
+async fn job_dataset(
+    state: &AppState,
+    job: &Job,
+) -> Result<Option<labelhive_domain::dataset::Dataset>, DomainError> {
+    let Some(dataset_id) = job.dataset_id.as_deref() else {
+        return Err(DomainError::invalid(
+            "dataset_id",
+            format!("the {} job names no dataset", job.kind),
+        ));
+    };
+    Ok(state.store.dataset(&job.project_id, dataset_id).await?)
+}
+
 /// The sources of an error, outermost first: internal errors hide them from clients,
 /// not from the log.
 fn causes(e: &DomainError) -> String {

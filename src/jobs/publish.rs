@@ -31,17 +31,11 @@ pub(crate) async fn run(
     job: &Job,
     stop: watch::Receiver<bool>,
 ) -> Result<RunEnd, DomainError> {
-    let payload: PublishPayload = serde_json::from_value(job.payload.clone())
-        .map_err(|e| DomainError::invalid("payload", format!("publish payload: {e}")))?;
-    let Some(dataset_id) = job.dataset_id.as_deref() else {
-        return Err(DomainError::invalid(
-            "dataset_id",
-            "a publish job needs a dataset",
-        ));
-    };
-    let Some(dataset) = state.store.dataset(&job.project_id, dataset_id).await? else {
+    let payload: PublishPayload = super::payload(job)?;
+    let Some(dataset) = super::job_dataset(state, job).await? else {
         return Ok(RunEnd::Abandoned);
     };
+    let dataset_id = dataset.id.as_str();
     let Some(mut version) = state.store.version(dataset_id, &payload.version_id).await? else {
         return Ok(RunEnd::Abandoned);
     };

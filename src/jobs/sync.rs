@@ -67,12 +67,10 @@ pub(crate) async fn run(
     job: &Job,
     stop: watch::Receiver<bool>,
 ) -> Result<RunEnd, DomainError> {
-    let Some(dataset_id) = job.dataset_id.as_deref() else {
-        return Err(DomainError::invalid("dataset_id", "a sync needs a dataset"));
-    };
-    let Some(dataset) = state.store.dataset(&job.project_id, dataset_id).await? else {
+    let Some(dataset) = super::job_dataset(state, job).await? else {
         return Ok(RunEnd::Abandoned);
     };
+    let dataset_id = dataset.id.as_str();
     let Some(input) = dataset
         .input_path()
         .map(|p| ObsPath::parse("data_path", p))

@@ -19,6 +19,7 @@ use serde_json::{json, Value};
 
 use super::auth::Caller;
 use super::error::{ApiError, ApiResult};
+use super::extract::query::param;
 use super::extract::{query, ApiJson, DatasetPath};
 use crate::app::AppState;
 use requests::{CreateDatasetRequest, UpdateDatasetRequest};
@@ -36,13 +37,6 @@ pub fn router() -> Router<AppState> {
 }
 
 type Params = Query<HashMap<String, String>>;
-
-fn param<'a>(params: &'a HashMap<String, String>, key: &str) -> Option<&'a str> {
-    params
-        .get(key)
-        .map(String::as_str)
-        .filter(|v| !v.is_empty())
-}
 
 /// `running_task_type`, checked against its documented range.
 fn running_type_filter(params: &HashMap<String, String>) -> ApiResult<Option<i32>> {
@@ -128,7 +122,7 @@ fn dataset_query(p: &HashMap<String, String>) -> ApiResult<DatasetQuery> {
         version_format,
         sort_by,
         ascending,
-        offset: query::bounded("offset", param(p, "offset"), 0, i64::from(i32::MAX), 0)?,
+        offset: query::offset(p)?,
         limit: query::bounded("limit", param(p, "limit"), 1, 100, 10)?,
     })
 }
