@@ -202,22 +202,18 @@ impl Blob for S3Blob {
         };
         let location = bucket_location(prefix);
         let bucket = prefix.bucket().to_owned();
-        let listed = store.list(Some(&location));
-        stream::unfold(
-            (listed, store, location, bucket),
-            |(mut listed, store, location, bucket)| async move {
-                loop {
-                    let item = match listed.next().await? {
-                        // The prefix's own folder marker is not a file below it.
-                        Ok(meta) if meta.location == location => continue,
-                        Ok(meta) => Ok(blob_entry(&bucket, &meta, 0)),
-                        Err(e) => Err(blob_error(e)),
-                    };
-                    return Some((item, (listed, store, location, bucket)));
-                }
-            },
-        )
-        .boxed()
+        store
+            .list(Some(&location))
+            .filter_map(move |item| {
+                let entry = match item {
+                    // The prefix's own folder marker is not a file below it.
+                    Ok(meta) if meta.location == location => None,
+                    Ok(meta) => Some(Ok(blob_entry(&bucket, &meta, 0))),
+                    Err(e) => Some(Err(blob_error(e))),
+                };
+                futures::future::ready(entry)
+            })
+            .boxed()
     }
 
     async fn dir_stamp(&self, _dir: &ObsPath) -> Result<DirStamp, DomainError> {
