@@ -1,11 +1,10 @@
 //! The run contract, through the real binary: `project create` and the first `serve`.
 
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
 use reqwest::Method;
 
-use crate::helpers::{sdk_date_now, send_signed_to, Creds};
+use crate::helpers::{free_port, sdk_date_now, send_signed_to, wait_healthy, Creds};
 
 fn labelhive() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_labelhive"));
@@ -68,29 +67,11 @@ async fn the_first_serve_prints_credentials_once_and_they_work() {
             .unwrap()
     };
     let client = reqwest::Client::new();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let wait = || async {
-        for _ in 0..200 {
-            if client
-                .get(format!("http://{addr}/health"))
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success())
-            {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("no health");
-    };
     let first_out = dir.path().join("first.out");
     let mut first = serve(port, &first_out);
-    wait().await;
+    wait_healthy(&client, addr).await;
     let file = dir.path().join("credentials.json");
     #[cfg(unix)]
     {
@@ -125,7 +106,7 @@ async fn the_first_serve_prints_credentials_once_and_they_work() {
 
     let second_out = dir.path().join("second.out");
     let mut second = serve(port, &second_out);
-    wait().await;
+    wait_healthy(&client, addr).await;
     let r = send_signed_to(
         &client,
         addr,

@@ -4,7 +4,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use reqwest::Method;
@@ -13,38 +13,23 @@ use sqlx::Row;
 
 use crate::both_backends;
 use crate::helpers::{
-    dataset_body, postgres_available, sdk_date_now, send_signed_to, Backend, Creds, PgDb, Resp,
+    dataset_body, free_port, postgres_available, sdk_date_now, send_signed_to, token_for,
+    wait_healthy, Backend, Creds, PgDb, Resp, ServerProcess,
 };
+use crate::storage::S3Server;
 
 both_backends!(an_import_killed_mid_way_resumes_and_registers_every_file_once);
 both_backends!(a_publish_killed_mid_way_resumes_and_publishes_every_sample_once);
 
 const FILES: usize = 12_000;
 
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    l.local_addr().expect("addr").port()
-}
-
-/// A server process, killed with SIGKILL and reaped when dropped.
-struct ServerProcess(Child);
-
-impl ServerProcess {
-    /// SIGKILL, then wait so no zombie is left.
-    fn kill(mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start(data_dir: &Path, port: u16, database_url: Option<&str>, log: &Path) -> ServerProcess {
+fn start(
+    data_dir: &Path,
+    port: u16,
+    database_url: Option<&str>,
+    env: &[(String, String)],
+    log: &Path,
+) -> ServerProcess {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_labelhive"));
     cmd.arg("serve")
         .arg("--data-dir")
@@ -55,6 +40,7 @@ fn start(data_dir: &Path, port: u16, database_url: Option<&str>, log: &Path) -> 
         .env("LABELHIVE_JOB_LEASE_SECS", "2")
         .env("RUST_LOG", "info")
         .env_remove("LABELHIVE_DATABASE_URL")
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .stdout(Stdio::null())
         .stderr(
             std::fs::OpenOptions::new()
@@ -69,23 +55,12 @@ fn start(data_dir: &Path, port: u16, database_url: Option<&str>, log: &Path) -> 
     ServerProcess(cmd.spawn().expect("spawn labelhive"))
 }
 
-async fn wait_healthy(client: &reqwest::Client, addr: SocketAddr) {
-    for _ in 0..200 {
-        if let Ok(r) = client.get(format!("http://{addr}/health")).send().await {
-            if r.status().is_success() {
-                return;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("server at {addr} never became healthy");
-}
-
-/// The release of the real binary on a fresh data directory (and its own PostgreSQL
-/// database), with a signed client and a direct connection to its database.
+/// The real binary on a fresh data directory (and its own PostgreSQL database, or its
+/// own S3 server), with a signed client and a direct connection to its database.
 pub(crate) struct Rig {
     dir: tempfile::TempDir,
-    addr: SocketAddr,
+    /// Where the server listens.
+    pub addr: SocketAddr,
     client: reqwest::Client,
     /// The first project's credentials.
     pub creds: Creds,
@@ -94,8 +69,12 @@ pub(crate) struct Rig {
     port: u16,
     url: Option<String>,
     log: PathBuf,
+    /// Environment the server starts with (the S3 settings).
+    env: Vec<(String, String)>,
     server: Option<ServerProcess>,
     _pg: Option<PgDb>,
+    /// The S3 server holding the files, on `SqliteS3`.
+    pub s3: Option<S3Server>,
 }
 
 impl Rig {
@@ -106,16 +85,20 @@ impl Rig {
         }
         let pg = match backend {
             Backend::Postgres => Some(PgDb::create().await),
-            Backend::Sqlite => None,
-            Backend::SqliteS3 => panic!("the crash rig runs on local storage"),
+            Backend::Sqlite | Backend::SqliteS3 => None,
         };
+        let s3 = match backend {
+            Backend::SqliteS3 => Some(S3Server::start().await?),
+            _ => None,
+        };
+        let env = s3.as_ref().map(S3Server::env).unwrap_or_default();
         let url = pg.as_ref().map(|p| p.url.clone());
         let dir = tempfile::tempdir().expect("tempdir");
         let log = dir.path().join("server.log");
         let port = free_port();
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
         let client = reqwest::Client::new();
-        let server = start(dir.path(), port, url.as_deref(), &log);
+        let server = start(dir.path(), port, url.as_deref(), &env, &log);
         wait_healthy(&client, addr).await;
         let creds_text =
             std::fs::read_to_string(dir.path().join("credentials.json")).expect("credentials");
@@ -134,9 +117,16 @@ impl Rig {
             port,
             url,
             log,
+            env,
             server: Some(server),
             _pg: pg,
+            s3,
         })
+    }
+
+    /// The server's data directory.
+    pub(crate) fn data_dir(&self) -> &Path {
+        self.dir.path()
     }
 
     /// A path below the object store root, its directories made.
@@ -146,6 +136,11 @@ impl Rig {
             std::fs::create_dir_all(parent).expect("mkdir");
         }
         p
+    }
+
+    /// A token for the first project.
+    pub(crate) async fn token(&self) -> String {
+        token_for(&self.client, self.addr, &self.creds).await
     }
 
     /// A signed request to `/v2/{project_id}{path}`.
@@ -219,12 +214,42 @@ impl Rig {
         panic!("the work never started");
     }
 
+    /// Starts the task `body` at `tasks`, kills the server once its job has made some
+    /// progress (out of `whole`), restarts it and waits until the task's status is one
+    /// of `ended`; returns how far it had got and the final status.
+    pub(crate) async fn crash_task(
+        &mut self,
+        tasks: &str,
+        body: &Value,
+        whole: i64,
+        ended: [&str; 2],
+    ) -> (i64, Value) {
+        let r = self.call(Method::POST, tasks, Some(body)).await;
+        assert_eq!(r.status.as_u16(), 200, "{}", r.body);
+        let task = r.body["task_id"].as_str().expect("task_id").to_owned();
+        let killed_at = self
+            .kill_part_way(
+                "select progress_done as n from jobs where id = $1",
+                &task,
+                whole,
+            )
+            .await;
+        self.restart().await;
+        let status = self
+            .poll(&format!("{tasks}/{task}"), |t| {
+                ended.iter().any(|e| t["status"] == *e)
+            })
+            .await;
+        (killed_at, status)
+    }
+
     /// Starts the server again on the same data directory and database.
     pub(crate) async fn restart(&mut self) {
         self.server = Some(start(
             self.dir.path(),
             self.port,
             self.url.as_deref(),
+            &self.env,
             &self.log,
         ));
         wait_healthy(&self.client, self.addr).await;

@@ -44,21 +44,8 @@ async fn an_export_killed_mid_way_resumes_and_copies_every_sample_once(backend: 
     let tasks = format!("/datasets/{id}/export-tasks");
     let body = json!({"path": "/bkt/copy/", "export_params": {"export_dest": "NEW_DATASET",
         "export_new_dataset_name": "copy", "export_new_dataset_work_path": "/bkt/copy-out/"}});
-    let r = rig.call(Method::POST, &tasks, Some(&body)).await;
-    assert_eq!(r.status.as_u16(), 200, "{}", r.body);
-    let task = r.body["task_id"].as_str().expect("task_id").to_owned();
-    let killed_at = rig
-        .kill_part_way(
-            "select progress_done as n from jobs where id = $1",
-            &task,
-            SAMPLES as i64,
-        )
-        .await;
-    rig.restart().await;
-    let t = rig
-        .poll(&format!("{tasks}/{task}"), |t| {
-            t["status"] == "SUCCESSED" || t["status"] == "FAILED"
-        })
+    let (killed_at, t) = rig
+        .crash_task(&tasks, &body, SAMPLES as i64, ["SUCCESSED", "FAILED"])
         .await;
     assert_eq!(t["status"], "SUCCESSED", "killed at {killed_at}: {t}");
     assert_eq!(t["finished_sample_count"], SAMPLES as i64, "{t}");
@@ -86,7 +73,7 @@ async fn an_export_killed_mid_way_resumes_and_copies_every_sample_once(backend: 
         stats.body
     );
     assert!(
-        rig.attempts(&task).await >= 2,
+        rig.attempts(t["task_id"].as_str().expect("task_id")).await >= 2,
         "claimed again after the crash"
     );
     rig.stop().await;

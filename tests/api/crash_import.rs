@@ -39,21 +39,8 @@ async fn a_manifest_import_killed_mid_way_resumes_and_imports_every_line_once(ba
 
     let tasks = format!("/datasets/{id}/import-tasks");
     let body = json!({"import_type": "manifest", "import_path": "/bkt/m/all.manifest"});
-    let r = rig.call(Method::POST, &tasks, Some(&body)).await;
-    assert_eq!(r.status.as_u16(), 200, "{}", r.body);
-    let task = r.body["task_id"].as_str().expect("task_id").to_owned();
-    let killed_at = rig
-        .kill_part_way(
-            "select progress_done as n from jobs where id = $1",
-            &task,
-            LINES as i64,
-        )
-        .await;
-    rig.restart().await;
-    let t = rig
-        .poll(&format!("{tasks}/{task}"), |t| {
-            t["status"] == "COMPLETED" || t["status"] == "FAILED"
-        })
+    let (killed_at, t) = rig
+        .crash_task(&tasks, &body, LINES as i64, ["COMPLETED", "FAILED"])
         .await;
     assert_eq!(t["status"], "COMPLETED", "killed at {killed_at}: {t}");
     assert_eq!(t["total_sample_count"], LINES as i64, "{t}");
@@ -85,7 +72,7 @@ async fn a_manifest_import_killed_mid_way_resumes_and_imports_every_line_once(ba
         stats.body
     );
     assert!(
-        rig.attempts(&task).await >= 2,
+        rig.attempts(t["task_id"].as_str().expect("task_id")).await >= 2,
         "claimed again after the crash"
     );
     rig.stop().await;

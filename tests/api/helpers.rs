@@ -24,23 +24,28 @@ pub enum Backend {
     SqliteS3,
 }
 
+/// Generates one test per `variant => Backend` in module `name`, each running
+/// `async fn name(Backend)`.
+#[macro_export]
+macro_rules! backend_tests {
+    ($name:ident: $($test:ident => $backend:ident),+) => {
+        mod $name {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    super::$name($crate::helpers::Backend::$backend).await;
+                }
+            )+
+        }
+    };
+}
+
 /// Generates `<name>::sqlite` and `<name>::postgres` tests from `async fn name(Backend)`:
 /// one body, both backends, in the same `cargo test`.
 #[macro_export]
 macro_rules! both_backends {
     ($($name:ident),+ $(,)?) => {
-        $(
-            mod $name {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() {
-                    super::$name($crate::helpers::Backend::Sqlite).await;
-                }
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() {
-                    super::$name($crate::helpers::Backend::Postgres).await;
-                }
-            }
-        )+
+        $($crate::backend_tests!($name: sqlite => Sqlite, postgres => Postgres);)+
     };
 }
 
@@ -377,24 +382,7 @@ impl TestApp {
 
     /// Obtains a token for `creds`.
     pub async fn token(&self, creds: &Creds) -> String {
-        let r = self
-            .raw(
-                Method::POST,
-                "/auth/tokens",
-                &[("content-type", "application/json")],
-                Some(
-                    serde_json::to_vec(&serde_json::json!({
-                        "access_key": creds.access_key, "secret_key": creds.secret_key
-                    }))
-                    .expect("json"),
-                ),
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-        r.headers["x-subject-token"]
-            .to_str()
-            .expect("token")
-            .to_owned()
+        token_for(&self.client, self.addr, creds).await
     }
 
     /// Stops the server and waits for it.
@@ -414,6 +402,63 @@ impl Drop for TestApp {
             let _ = tx.send(());
         }
     }
+}
+
+/// Obtains a token for `creds` from the server at `addr`.
+pub async fn token_for(
+    client: &reqwest::Client,
+    addr: std::net::SocketAddr,
+    creds: &Creds,
+) -> String {
+    let r = client
+        .post(format!("http://{addr}/auth/tokens"))
+        .json(&serde_json::json!({
+            "access_key": creds.access_key, "secret_key": creds.secret_key
+        }))
+        .send()
+        .await
+        .expect("token request");
+    assert_eq!(r.status(), StatusCode::CREATED);
+    r.headers()["x-subject-token"]
+        .to_str()
+        .expect("token")
+        .to_owned()
+}
+
+/// A free port on 127.0.0.1 for a process to listen on.
+pub fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr").port()
+}
+
+/// A child process (a server), killed with SIGKILL and reaped when dropped.
+pub struct ServerProcess(pub std::process::Child);
+
+impl ServerProcess {
+    /// SIGKILL, then wait so no zombie is left.
+    pub fn kill(self) {
+        drop(self);
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Waits until the server at `addr` answers `/health`.
+pub async fn wait_healthy(client: &reqwest::Client, addr: std::net::SocketAddr) {
+    for _ in 0..200 {
+        if let Ok(r) = client.get(format!("http://{addr}/health")).send().await {
+            if r.status().is_success() {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("server at {addr} never became healthy");
 }
 
 /// Sends a request signed like the Huawei Cloud SDKs sign, to any server address.

@@ -9,7 +9,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Once};
 use std::time::Duration;
 
@@ -19,29 +19,14 @@ use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::path::Path as StorePath;
 use object_store::{ObjectStore, PutPayload};
 
-use crate::helpers::{files_under, TestApp};
+use crate::helpers::{files_under, free_port, ServerProcess, TestApp};
 
 /// Generates `<name>::sqlite`, `<name>::postgres` and `<name>::s3` (SQLite metadata,
 /// files on S3) tests from `async fn name(Backend)`.
 #[macro_export]
 macro_rules! every_store {
     ($($name:ident),+ $(,)?) => {
-        $(
-            mod $name {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() {
-                    super::$name($crate::helpers::Backend::Sqlite).await;
-                }
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() {
-                    super::$name($crate::helpers::Backend::Postgres).await;
-                }
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn s3() {
-                    super::$name($crate::helpers::Backend::SqliteS3).await;
-                }
-            }
-        )+
+        $($crate::backend_tests!($name: sqlite => Sqlite, postgres => Postgres, s3 => SqliteS3);)+
     };
 }
 
@@ -69,7 +54,7 @@ fn moto_program() -> Option<PathBuf> {
 /// A moto S3 server on a free loopback port, killed on drop.
 pub struct S3Server {
     pub endpoint: String,
-    child: Child,
+    _child: ServerProcess,
     client: reqwest::Client,
 }
 
@@ -90,10 +75,7 @@ impl S3Server {
             });
             return None;
         };
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
+        let port = free_port();
         let child = Command::new(&program)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdout(Stdio::null())
@@ -102,7 +84,7 @@ impl S3Server {
             .unwrap_or_else(|e| panic!("starting {}: {e}", program.display()));
         let server = S3Server {
             endpoint: format!("http://127.0.0.1:{port}"),
-            child,
+            _child: ServerProcess(child),
             client: reqwest::Client::new(),
         };
         for _ in 0..200 {
@@ -123,6 +105,28 @@ impl S3Server {
             secret_access_key: Some(SECRET.to_owned()),
             path_style: true,
         }
+    }
+
+    /// The documented environment that points `labelhive serve` at this server.
+    pub fn env(&self) -> Vec<(String, String)> {
+        let o = self.options();
+        [
+            ("LABELHIVE_STORAGE", "s3".to_owned()),
+            ("LABELHIVE_S3_ENDPOINT", o.endpoint.unwrap_or_default()),
+            ("LABELHIVE_S3_REGION", o.region.unwrap_or_default()),
+            (
+                "LABELHIVE_S3_ACCESS_KEY_ID",
+                o.access_key_id.unwrap_or_default(),
+            ),
+            (
+                "LABELHIVE_S3_SECRET_ACCESS_KEY",
+                o.secret_access_key.unwrap_or_default(),
+            ),
+            ("LABELHIVE_S3_PATH_STYLE", o.path_style.to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect()
     }
 
     /// Creates a bucket (idempotent).
@@ -153,13 +157,6 @@ impl S3Server {
                 .build()
                 .expect("S3 client"),
         )
-    }
-}
-
-impl Drop for S3Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
