@@ -84,8 +84,8 @@ pub fn task_view(job: &Job) -> Value {
         "failed_sample_count": tally.failed,
         "failures": tally.failures,
         "manifest_path": tally.manifest_path,
-        "coco_path": tally.coco_path,
-        "coco_skipped_labels": tally.coco_skipped_labels,
+        "annotation_path": tally.annotation_path,
+        "skipped_labels": tally.skipped_labels,
         "new_dataset_id": payload.as_ref().and_then(|p| p.new_dataset_id.clone()),
     })
 }

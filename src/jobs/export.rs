@@ -10,7 +10,8 @@
 use futures::stream::{self, StreamExt};
 use labelhive_domain::dataset::{status, Dataset, DatasetType};
 use labelhive_domain::export::{
-    class_names, copied_sample, copy_targets, relative_path, ExportDest, ExportPayload, ExportTally,
+    class_names, copied_sample, copy_targets, relative_path, AnnotationFormat, ExportDest,
+    ExportPayload, ExportTally,
 };
 use labelhive_domain::job::Job;
 use labelhive_domain::layouts::beside;
@@ -20,10 +21,12 @@ use labelhive_domain::sample::{state, Sample, SamplePage, SampleWrite};
 use labelhive_domain::search::SampleFilter;
 use labelhive_domain::store::{ImportBatch, JobOutcome, NewSample, RegisterOutcome, WriteMode};
 use labelhive_domain::version::Splitter;
+use labelhive_domain::yolo::write_labels;
 use labelhive_domain::DomainError;
+use std::collections::HashMap;
 use tokio::sync::watch;
 
-use super::export_coco::CocoSink;
+use super::export_format::{Exported, FormatSink};
 use super::publish::manifest_time;
 use super::RunEnd;
 use crate::app::AppState;
@@ -45,6 +48,7 @@ pub(crate) async fn run(
         return Ok(RunEnd::Abandoned);
     };
     let filter = payload.filter()?;
+    let yolo = payload.format() == AnnotationFormat::Yolo;
     let mut run = ExportRun {
         state,
         owner,
@@ -54,10 +58,14 @@ pub(crate) async fn run(
         payload: &payload,
         tally: ExportTally::default(),
         splitter: payload.split_ratio().map(Splitter::new),
+        yolo_classes: yolo.then(|| {
+            let names = dataset.labels.iter().enumerate();
+            names.map(|(i, l)| (l.name.clone(), i)).collect()
+        }),
     };
     // Kept out of the run: the copies share the run across tasks, and a writer is
     // not Sync.
-    let mut coco: Option<CocoSink> = None;
+    let mut sink: Option<FormatSink> = None;
     run.tally.total = run.count(&filter).await?;
     let mut manifest = match payload.dest {
         ExportDest::Dir => {
@@ -67,11 +75,11 @@ pub(crate) async fn run(
                 .writer(&ObsPath::parse("manifest", &path)?)
                 .await?;
             run.tally.manifest_path = Some(path);
-            if payload.coco() {
-                let path = format!("{}{}.coco.json", payload.path, job.id);
-                let labels = dataset.labels.iter().map(|l| l.name.as_str());
-                coco = Some(CocoSink::open(state, &path, &job.id, labels).await?);
-                run.tally.coco_path = Some(path);
+            if let Some((opened, path)) =
+                FormatSink::open(state, &payload, &dataset, &job.id).await?
+            {
+                sink = Some(opened);
+                run.tally.annotation_path = Some(path);
             }
             Some(writer)
         }
@@ -87,7 +95,7 @@ pub(crate) async fn run(
         // A NEW_DATASET page records its progress with its samples; a DIR page here.
         let held = match manifest.as_mut() {
             Some(writer) => {
-                let text = run.export_to_dir(&page, coco.as_mut()).await?;
+                let text = run.export_to_dir(&page, sink.as_mut()).await?;
                 writer.write(text.as_bytes()).await?;
                 let done = run.tally.exported + run.tally.failed;
                 let result = run.tally.to_value();
@@ -105,8 +113,8 @@ pub(crate) async fn run(
             return Ok(RunEnd::Interrupted);
         }
     }
-    if let Some(coco) = coco {
-        coco.finish().await?;
+    if let Some(sink) = sink {
+        sink.finish(state).await?;
     }
     if let Some(writer) = manifest {
         writer.finish().await?;
@@ -133,12 +141,16 @@ struct ExportRun<'a> {
     input_dir: String,
     tally: ExportTally,
     splitter: Option<Splitter>,
+    /// YOLO class indexes of the dataset's labels, for a YOLO export.
+    yolo_classes: Option<HashMap<String, usize>>,
 }
 
 /// What one sample's export produced for the manifest.
 struct Copied {
     target: String,
     voc: Option<String>,
+    /// Labels its YOLO label file leaves out.
+    skipped: i64,
 }
 
 impl ExportRun<'_> {
@@ -196,12 +208,12 @@ impl ExportRun<'_> {
         Ok((rows.into_iter().map(|(_, s)| s).collect(), next))
     }
 
-    /// Copies a page of samples with their label files (and their COCO entries);
-    /// returns its manifest lines.
+    /// Copies a page of samples with their label files (and their entries in the
+    /// format's document); returns its manifest lines.
     async fn export_to_dir(
         &mut self,
         page: &[Sample],
-        mut coco: Option<&mut CocoSink>,
+        mut sink: Option<&mut FormatSink>,
     ) -> Result<String, DomainError> {
         // Usage follows the scan order, so it is taken before the copies run at once.
         let usages: Vec<Option<&'static str>> = page
@@ -226,25 +238,31 @@ impl ExportRun<'_> {
         for ((sample, usage), result) in page.iter().zip(usages).zip(results) {
             let copied = match result {
                 Ok(c) => c,
-                Err(e @ DomainError::ObsPathNotFound(_)) => {
+                // A missing file, or (YOLO) an image of unknown size.
+                Err(
+                    e @ (DomainError::ObsPathNotFound(_) | DomainError::InvalidParameter { .. }),
+                ) => {
                     self.tally.fail(&sample.id, &sample.path, &e);
                     continue;
                 }
                 Err(e) => return Err(e),
             };
             self.tally.exported += 1;
-            if let Some(coco) = coco.as_deref_mut() {
-                let file_name = copied
-                    .target
-                    .strip_prefix(&self.payload.path)
-                    .unwrap_or(&copied.target);
-                let size = sample.metadata.size();
-                self.tally.coco_skipped_labels += coco.add(file_name, size, &sample.labels).await?;
-            }
+            self.tally.skipped_labels += copied.skipped;
             let header = &self.payload.source_type_header;
+            let source = uri(header, &copied.target);
+            if let Some(sink) = sink.as_deref_mut() {
+                let exported = Exported {
+                    sample,
+                    target: &copied.target,
+                    uri: &source,
+                    usage,
+                };
+                self.tally.skipped_labels += sink.add(exported, &self.payload.path).await?;
+            }
             let line = manifest_line(&ManifestSample {
                 id: &sample.id,
-                source: uri(header, &copied.target),
+                source,
                 usage,
                 sample_type: sample.sample_type,
                 labels: &sample.labels,
@@ -267,8 +285,23 @@ impl ExportRun<'_> {
         let classes = class_names(&sample.labels);
         let tree = self.payload.export_format == 1;
         let targets = copy_targets(&self.payload.path, relative, &sample.name, tree, &classes);
-        // A COCO export keeps the shapes in its one document, not in VOC files.
-        let shapes = has_shapes(&sample.labels) && !self.payload.coco();
+        // Only VOC keeps shapes in VOC files; COCO, YOLO and Ground Truth have their own.
+        let shapes = has_shapes(&sample.labels) && self.payload.format() == AnnotationFormat::Voc;
+        let yolo = match &self.yolo_classes {
+            Some(classes) if has_shapes(&sample.labels) => {
+                // Detection samples always carry their size; YOLO boxes are relative to it.
+                let size = sample.metadata.size().ok_or_else(|| {
+                    DomainError::invalid("metadata", "has no @modelarts:size for YOLO boxes")
+                })?;
+                Some(write_labels(
+                    &sample.labels,
+                    classes,
+                    size.width,
+                    size.height,
+                ))
+            }
+            _ => None,
+        };
         for target in &targets {
             blob.copy(&source, &ObsPath::parse("target", target)?)
                 .await?;
@@ -299,10 +332,19 @@ impl ExportRun<'_> {
                 )
                 .await?;
             }
+            if let Some((text, _)) = &yolo {
+                let txt = ObsPath::parse("txt", &beside(target, "txt"))?;
+                blob.put(&txt, text.clone().into_bytes()).await?;
+            }
         }
         let target = targets.into_iter().next().unwrap_or_default();
         let voc = shapes.then(|| beside(&target, "xml"));
-        Ok(Copied { target, voc })
+        let skipped = yolo.map_or(0, |(_, n)| n);
+        Ok(Copied {
+            target,
+            voc,
+            skipped,
+        })
     }
 
     /// Copies one sample's file below the new dataset's input path; returns the copy.

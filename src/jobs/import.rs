@@ -6,9 +6,11 @@
 
 use futures::StreamExt;
 use labelhive_domain::dataset::status;
+use labelhive_domain::groundtruth;
 use labelhive_domain::ids::sample_id_for_path;
 use labelhive_domain::import::{ImportTally, ImportType};
 use labelhive_domain::job::{ImportPayload, Job};
+use labelhive_domain::manifest::parse_line;
 use labelhive_domain::obs_path::ObsPath;
 use labelhive_domain::store::{JobOutcome, NewSample, RegisterOutcome};
 use labelhive_domain::DomainError;
@@ -113,7 +115,12 @@ async fn run_task(
     let tally = ImportTally::from_value(job.result.as_ref());
     let mut imp = Importer::new(state, owner, job, payload, dataset, tally);
     let ended = match payload.import_type {
-        ImportType::Manifest => import_manifest::run(state, &mut imp, source, stop).await,
+        ImportType::Manifest => {
+            import_manifest::run(state, &mut imp, source, stop, parse_line).await
+        }
+        ImportType::SageMaker => {
+            import_manifest::run(state, &mut imp, source, stop, groundtruth::parse_line).await
+        }
         ImportType::Dir => import_dir::run(state, &mut imp, source, stop).await,
         ImportType::Coco => import_coco::run(state, &mut imp, source, stop).await,
     };

@@ -7,7 +7,7 @@ use futures::StreamExt;
 use labelhive_domain::annotation::SampleMetadata;
 use labelhive_domain::ids::sample_id_for_path;
 use labelhive_domain::import::MAX_ITEM_BYTES;
-use labelhive_domain::manifest::{parse_line, AnnotationLoc, ManifestEntry, ManifestSource};
+use labelhive_domain::manifest::{AnnotationLoc, ManifestEntry, ManifestSource};
 use labelhive_domain::obs_path::ObsPath;
 use labelhive_domain::voc::parse_voc;
 use labelhive_domain::DomainError;
@@ -229,12 +229,17 @@ async fn process(
     Ok(true)
 }
 
-/// Imports the manifest at `source`.
+/// Reads one line of a manifest for a dataset of the given type.
+pub(crate) type LineParser = fn(&str, i32) -> Result<ManifestEntry, String>;
+
+/// Imports the manifest at `source`, a ModelArts or a Ground Truth manifest as
+/// `parse` reads its lines.
 pub(crate) async fn run(
     state: &AppState,
     imp: &mut Importer<'_>,
     source: &ObsPath,
     stop: &watch::Receiver<bool>,
+    parse: LineParser,
 ) -> Result<Ended, DomainError> {
     let Some(mut chunks) = state.blob.stream(source).await? else {
         return Err(DomainError::ObsPathNotFound(source.as_file()));
@@ -266,7 +271,7 @@ pub(crate) async fn run(
                 Line::Text(bytes) => match std::str::from_utf8(&bytes) {
                     Err(_) => Err("is not UTF-8 text".to_owned()),
                     Ok(s) if s.trim().is_empty() => continue,
-                    Ok(s) => parse_line(s.trim_end_matches('\r'), dataset_type),
+                    Ok(s) => parse(s.trim_end_matches('\r'), dataset_type),
                 },
             };
             pending.push((n, entry));

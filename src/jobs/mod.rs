@@ -8,6 +8,7 @@
 
 mod export;
 mod export_coco;
+mod export_format;
 mod import;
 mod import_coco;
 mod import_dir;

@@ -36,10 +36,10 @@ async fn coco_exports_write_one_document_that_imports_back(backend: Backend) {
     )
     .await;
     assert_eq!(t["status"], "SUCCESSED", "{t}");
-    assert_eq!(t["coco_skipped_labels"], 1, "the circle: {t}");
+    assert_eq!(t["skipped_labels"], 1, "the circle: {t}");
     let task = t["task_id"].as_str().unwrap();
     let coco_path = format!("/bkt/coco/{task}.coco.json");
-    assert_eq!(t["coco_path"], coco_path.as_str(), "{t}");
+    assert_eq!(t["annotation_path"], coco_path.as_str(), "{t}");
     let mut expected = vec![
         format!("{task}.coco.json"),
         format!("{task}.manifest"),

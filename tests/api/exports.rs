@@ -474,6 +474,12 @@ async fn export_requests_are_checked_and_change_nothing(backend: Backend) {
             "ModelArts.4384",
         ),
         (
+            "YOLO of a classification dataset",
+            json!({"path": "/bkt/exp/x/", "annotation_format": "yolo"}),
+            400,
+            "ModelArts.4384",
+        ),
+        (
             "version_format",
             json!({"path": "/bkt/exp/x/", "version_format": "CSV"}),
             400,

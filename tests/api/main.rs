@@ -18,6 +18,7 @@ mod crash_import;
 mod datasets;
 mod datasets_invalid;
 mod exports;
+mod groundtruth;
 mod imports;
 mod label_types;
 mod paging;

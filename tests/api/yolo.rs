@@ -1,13 +1,18 @@
 //! YOLO directories (an `obj.data` at the root) import their normalized boxes as
-//! pixel boxes, sized by each image's own header.
+//! pixel boxes, sized by each image's own header; exports with `annotation_format`
+//! YOLO write such directories.
 
+use base64::Engine;
+use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::every_store;
+use crate::exports::export;
 use crate::helpers::{Backend, TestApp};
 use crate::imports::{detection_dataset, import, samples_by_name, shapes};
 
 every_store!(yolo_directories_import_their_boxes);
+every_store!(yolo_exports_write_a_directory_that_imports_back);
 
 /// The first bytes of a PNG of `width` x `height`: enough for its size to be read.
 fn png_header(width: u32, height: u32) -> Vec<u8> {
@@ -102,5 +107,116 @@ async fn yolo_directories_import_their_boxes(backend: Backend) {
         .collect();
     created.sort();
     assert_eq!(created, ["cat", "dog"], "{}", labels.body);
+    app.stop().await;
+}
+
+/// Adds an image sample with its bytes, labels and metadata.
+async fn add_image(app: &TestApp, id: &str, name: &str, bytes: &[u8], labels: Value, meta: Value) {
+    let data = base64::engine::general_purpose::STANDARD.encode(bytes);
+    let r = app
+        .post(
+            &format!("/datasets/{id}/data-annotations/samples"),
+            &json!({"samples": [{"name": name, "data": data, "labels": labels, "metadata": meta}]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body["results"][0]["success"] != false, "{}", r.body);
+}
+
+async fn yolo_exports_write_a_directory_that_imports_back(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    app.mkdir("bkt/yolo").await;
+    let id = detection_dataset(
+        &app,
+        "det",
+        "/bkt/in/",
+        json!([{"name": "cat", "type": 1}, {"name": "dog", "type": 1}]),
+    )
+    .await;
+    let shape = |name: &str, shape: &str, feature: Value| {
+        json!({"name": name, "type": 1,
+               "property": {"@modelarts:shape": shape, "@modelarts:feature": feature}})
+    };
+    // Sized by its metadata; the polygon has no YOLO form.
+    let p_labels = json!([
+        shape("dog", "bndbox", json!([[10, 20], [30, 45]])),
+        shape("cat", "polygon", json!([[0, 0], [8, 0], [8, 6]])),
+    ]);
+    let size = json!({"@modelarts:size": [100, 80, 3]});
+    add_image(&app, &id, "p.png", &png_header(100, 80), p_labels, size).await;
+    let q_labels = json!([shape("cat", "bndbox", json!([[0, 0], [50, 25]]))]);
+    let size = json!({"@modelarts:size": [200, 100, 3]});
+    add_image(&app, &id, "q.png", &png_header(200, 100), q_labels, size).await;
+
+    let t = export(
+        &app,
+        &id,
+        &json!({"path": "/bkt/yolo/", "export_type": 0, "annotation_format": "YOLO"}),
+    )
+    .await;
+    assert_eq!(t["status"], "SUCCESSED", "{t}");
+    assert_eq!(t["annotation_path"], "/bkt/yolo/obj.data", "{t}");
+    assert_eq!(t["skipped_labels"], 1, "the polygon: {t}");
+    assert_eq!(t["exported_sample_count"], 2, "{t}");
+    let task = t["task_id"].as_str().unwrap();
+    let mut expected = vec![
+        "obj.data".to_owned(),
+        "obj.names".to_owned(),
+        "p.png".to_owned(),
+        "p.txt".to_owned(),
+        "q.png".to_owned(),
+        "q.txt".to_owned(),
+        "train.txt".to_owned(),
+        format!("{task}.manifest"),
+    ];
+    expected.sort();
+    assert_eq!(app.list_files("bkt/yolo").await, expected, "no VOC files");
+    assert_eq!(
+        app.read_text("/bkt/yolo/p.txt").await,
+        "1 0.200000 0.406250 0.200000 0.312500\n"
+    );
+    assert_eq!(
+        app.read_text("/bkt/yolo/q.txt").await,
+        "0 0.125000 0.125000 0.250000 0.250000\n"
+    );
+    assert_eq!(app.read_text("/bkt/yolo/obj.names").await, "cat\ndog\n");
+    let mut train: Vec<String> = app
+        .read_text("/bkt/yolo/train.txt")
+        .await
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    train.sort();
+    assert_eq!(train, ["p.png", "q.png"]);
+
+    // The directory imports back with the same boxes.
+    let copy = detection_dataset(&app, "det-copy", "/bkt/in2/", json!([])).await;
+    let r = import(
+        &app,
+        &copy,
+        &json!({"import_type": "dir", "import_path": "/bkt/yolo/"}),
+    )
+    .await;
+    assert_eq!(r["status"], "COMPLETED", "{r}");
+    assert_eq!(r["annotated_sample_count"], 2, "{r}");
+    let original = samples_by_name(&app, &id).await;
+    let back = samples_by_name(&app, &copy).await;
+    let boxes = |s: &Value| -> Vec<Value> {
+        shapes(s)
+            .into_iter()
+            .filter(|l| l["shape"] == "bndbox")
+            .collect()
+    };
+    assert_eq!(back.len(), 2);
+    for ((name, o), (back_name, b)) in original.iter().zip(&back) {
+        assert_eq!(name, back_name);
+        assert_eq!(boxes(o), shapes(b), "{name}");
+    }
+    assert_eq!(
+        back[1].1["metadata"]["@modelarts:size"],
+        json!([200, 100, 3])
+    );
     app.stop().await;
 }

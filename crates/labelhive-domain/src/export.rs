@@ -83,7 +83,7 @@ pub struct ExportParams {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct ExportRequest {
-    /// `VOC` or `COCO`.
+    /// `VOC`, `COCO`, `YOLO` or `SAGEMAKER`.
     pub annotation_format: Option<String>,
     /// 1 tree, 2 tile.
     pub export_format: Option<i64>,
@@ -105,6 +105,58 @@ pub struct ExportRequest {
     pub with_column_header: Option<bool>,
 }
 
+/// The label format of a DIR export beside its ModelArts manifest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnnotationFormat {
+    /// PASCAL VOC files beside the images (the default for shapes).
+    Voc,
+    /// One COCO document (extension).
+    Coco,
+    /// YOLO label files beside the images, with `obj.names` and `obj.data` (extension).
+    Yolo,
+    /// A SageMaker Ground Truth augmented manifest (extension).
+    SageMaker,
+}
+
+impl AnnotationFormat {
+    /// The format named `s`, in any case.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Voc, Self::Coco, Self::Yolo, Self::SageMaker]
+            .into_iter()
+            .find(|f| f.as_str().eq_ignore_ascii_case(s))
+    }
+
+    /// As stored and documented.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Voc => "VOC",
+            Self::Coco => "COCO",
+            Self::Yolo => "YOLO",
+            Self::SageMaker => "SAGEMAKER",
+        }
+    }
+
+    /// Whether a dataset of `dataset_type` can be exported in this format.
+    fn check(self, dataset_type: i32) -> Result<(), DomainError> {
+        let fits = match self {
+            Self::Voc | Self::Coco => true,
+            Self::Yolo => dataset_type == 1,
+            Self::SageMaker => crate::groundtruth::exportable(dataset_type),
+        };
+        if fits {
+            return Ok(());
+        }
+        let which = match self {
+            Self::Yolo => "object detection datasets (type 1)",
+            _ => "image classification, object detection, text classification and named entity datasets (types 0, 1, 100, 101)",
+        };
+        Err(bad(
+            "annotation_format",
+            format!("{} exports {which}", self.as_str()),
+        ))
+    }
+}
+
 /// Where an export goes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -124,7 +176,7 @@ pub struct ExportPayload {
     pub export_type: i32,
     /// 1 tree, 2 tile.
     pub export_format: i32,
-    /// `VOC` (default for shapes) or `COCO` as asked.
+    /// `VOC` (default for shapes), `COCO`, `YOLO` or `SAGEMAKER` as asked.
     pub annotation_format: Option<String>,
     /// Where it goes.
     pub dest: ExportDest,
@@ -189,13 +241,15 @@ impl ExportRequest {
         };
         let annotation_format = match given(&self.annotation_format) {
             None => None,
-            Some(f) if f.eq_ignore_ascii_case("VOC") => Some("VOC".to_owned()),
-            Some(f) if f.eq_ignore_ascii_case("COCO") => Some("COCO".to_owned()),
             Some(f) => {
-                return Err(bad(
-                    "annotation_format",
-                    format!("{f:?} is not VOC or COCO"),
-                ))
+                let format = AnnotationFormat::parse(f).ok_or_else(|| {
+                    bad(
+                        "annotation_format",
+                        format!("{f:?} is not VOC, COCO, YOLO or SAGEMAKER"),
+                    )
+                })?;
+                format.check(ds.kind().code())?;
+                Some(format.as_str().to_owned())
             }
         };
         if given(&self.version_format).is_some_and(|f| f != "Default") {
@@ -455,12 +509,14 @@ pub struct ExportTally {
     pub failures: Vec<ItemFailure>,
     /// The manifest written (DIR exports).
     pub manifest_path: Option<String>,
-    /// The COCO document written (`annotation_format` COCO).
+    /// The document of the `annotation_format`: the COCO document, the Ground Truth
+    /// manifest, or YOLO's `obj.data`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub coco_path: Option<String>,
-    /// Labels a COCO document cannot hold (shapes other than boxes and polygons).
+    pub annotation_path: Option<String>,
+    /// Labels the `annotation_format` cannot hold (COCO: shapes other than boxes and
+    /// polygons; YOLO and Ground Truth: shapes other than boxes).
     #[serde(skip_serializing_if = "is_zero")]
-    pub coco_skipped_labels: i64,
+    pub skipped_labels: i64,
 }
 
 fn is_zero(n: &i64) -> bool {
@@ -468,9 +524,12 @@ fn is_zero(n: &i64) -> bool {
 }
 
 impl ExportPayload {
-    /// Whether shapes go to one COCO document instead of PASCAL VOC files.
-    pub fn coco(&self) -> bool {
-        self.annotation_format.as_deref() == Some("COCO")
+    /// The label format asked for; VOC when none was.
+    pub fn format(&self) -> AnnotationFormat {
+        self.annotation_format
+            .as_deref()
+            .and_then(AnnotationFormat::parse)
+            .unwrap_or(AnnotationFormat::Voc)
     }
 }
 

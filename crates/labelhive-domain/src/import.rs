@@ -35,6 +35,9 @@ pub enum ImportType {
     /// A COCO document (extension): images relative to its folder, with their
     /// boxes and polygons.
     Coco,
+    /// A SageMaker Ground Truth augmented manifest (extension).
+    #[serde(rename = "sagemaker")]
+    SageMaker,
 }
 
 impl ImportType {
@@ -44,6 +47,7 @@ impl ImportType {
             Self::Dir => 0,
             Self::Manifest => 1,
             Self::Coco => 2,
+            Self::SageMaker => 3,
         }
     }
 }
@@ -221,10 +225,11 @@ impl ImportRequest {
             Some("dir") => ImportType::Dir,
             Some("manifest") => ImportType::Manifest,
             Some("coco") => ImportType::Coco,
+            Some("sagemaker") => ImportType::SageMaker,
             Some(other) => {
                 return Err(DomainError::invalid(
                     "import_type",
-                    format!("{other:?} must be dir, manifest or coco"),
+                    format!("{other:?} must be dir, manifest, coco or sagemaker"),
                 ))
             }
         };
@@ -235,7 +240,9 @@ impl ImportRequest {
         }
         let source = match import_type {
             ImportType::Dir => path.as_dir(),
-            ImportType::Manifest | ImportType::Coco if path.is_bucket() || raw.ends_with('/') => {
+            ImportType::Manifest | ImportType::Coco | ImportType::SageMaker
+                if path.is_bucket() || raw.ends_with('/') =>
+            {
                 return Err(DomainError::invalid(
                     "import_path",
                     "must name the manifest or COCO file, not a directory",
@@ -252,7 +259,7 @@ impl ImportRequest {
                     "coco imports into object detection and image segmentation datasets",
                 ))
             }
-            ImportType::Manifest | ImportType::Coco => path.as_file(),
+            ImportType::Manifest | ImportType::Coco | ImportType::SageMaker => path.as_file(),
         };
         let import_annotations = self.import_annotations.unwrap_or(true);
         let import_origin = match self.import_origin.as_deref() {

@@ -7,6 +7,7 @@ pub mod dataset;
 pub mod error;
 pub mod export;
 pub mod failure;
+pub mod groundtruth;
 pub mod hard;
 pub mod ids;
 pub mod import;

@@ -3,9 +3,13 @@
 //! and `<stem>.txt` beside each image holds one box per line,
 //! `<label_index> <x_center> <y_center> <width> <height>`, normalized to the image.
 
+use std::collections::HashMap;
+use std::fmt::Write;
+
 use serde_json::{json, Map, Value};
 
 use crate::annotation::SampleLabel;
+use crate::groundtruth::box_corners;
 
 /// The file that marks a directory as a YOLO dataset.
 pub const OBJ_DATA: &str = "obj.data";
@@ -100,6 +104,44 @@ pub fn parse_labels(
     Ok(labels)
 }
 
+/// The `<stem>.txt` of an image of `width` x `height` pixels: one normalized line per
+/// box, with the index of its label in `classes`; also how many labels are left out
+/// (shapes other than boxes, or labels not in `classes`).
+pub fn write_labels(
+    labels: &[SampleLabel],
+    classes: &HashMap<String, usize>,
+    width: u64,
+    height: u64,
+) -> (String, i64) {
+    let (w, h) = (width.max(1) as f64, height.max(1) as f64);
+    let mut text = String::new();
+    let mut skipped = 0;
+    for l in labels {
+        let index = l.name.as_deref().and_then(|n| classes.get(n));
+        let (Some((x1, y1, x2, y2)), Some(index)) = (box_corners(l), index) else {
+            skipped += i64::from(l.property.contains_key("@modelarts:feature"));
+            continue;
+        };
+        let norm = |v: f64, of: f64| (v / of).clamp(0.0, 1.0);
+        let _ = writeln!(
+            text,
+            "{index} {:.6} {:.6} {:.6} {:.6}",
+            norm((x1 + x2) / 2.0, w),
+            norm((y1 + y2) / 2.0, h),
+            norm(x2 - x1, w),
+            norm(y2 - y1, h),
+        );
+    }
+    (text, skipped)
+}
+
+/// The `obj.data` of an export with `classes` labels; `valid` when EVAL images were
+/// listed apart.
+pub fn obj_data(classes: usize, valid: bool) -> String {
+    let valid = if valid { "valid = valid.txt\n" } else { "" };
+    format!("classes = {classes}\ntrain = train.txt\n{valid}names = obj.names\n")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,6 +162,18 @@ mod tests {
         assert_eq!(
             l[0].property["@modelarts:feature"],
             json!([[20, 20], [80, 60]])
+        );
+        let classes = HashMap::from([("cat".to_owned(), 0), ("dog".to_owned(), 1)]);
+        let (text, skipped) = write_labels(&l, &classes, 200, 100);
+        assert_eq!(
+            (text.as_str(), skipped),
+            ("1 0.250000 0.400000 0.300000 0.400000\n", 0)
+        );
+        let back = parse_labels(&text, &names, 200, 100).unwrap();
+        assert_eq!(back[0].property, l[0].property);
+        assert_eq!(
+            parse_obj_data(&obj_data(2, true)).names.as_deref(),
+            Some("obj.names")
         );
         for bad in [
             "2 0.5 0.5 0.1 0.1",

@@ -13,7 +13,9 @@ mod parse;
 
 use serde_json::{json, Map, Value};
 
-pub use parse::{label_type_of, parse_line, AnnotationLoc, ManifestEntry, ManifestSource};
+pub use parse::{
+    label_type_of, parse_line, parse_source, AnnotationLoc, ManifestEntry, ManifestSource,
+};
 
 use crate::annotation::{SampleLabel, SampleMetadata};
 

@@ -97,8 +97,8 @@ fn str_field<'a>(
     }
 }
 
-/// Parses the source URI.
-fn source(raw: &str) -> Result<ManifestSource, String> {
+/// Parses a source URI: `content://` text, or an object path (`s3://`, `obs://`, `/bucket/key`).
+pub fn parse_source(raw: &str) -> Result<ManifestSource, String> {
     if let Some(text) = raw.strip_prefix("content://") {
         if text.is_empty() {
             return Err("source content:// holds no text".into());
@@ -134,7 +134,7 @@ fn annotation(
             ));
         }
         let ManifestSource::Object(path) =
-            source(loc).map_err(|e| format!("{at}annotation-loc: {e}"))?
+            parse_source(loc).map_err(|e| format!("{at}annotation-loc: {e}"))?
         else {
             return Err(format!("{at}annotation-loc must name a file"));
         };
@@ -189,7 +189,7 @@ pub fn parse_line(line: &str, dataset_type: i32) -> Result<ManifestEntry, String
     let obj = v.as_object().ok_or("not a JSON object")?;
     let raw = str_field(obj, "source", "")?.ok_or("source is required")?;
     let mut entry = ManifestEntry {
-        source: source(raw)?,
+        source: parse_source(raw)?,
         usage: None,
         hard: false,
         metadata: SampleMetadata::default(),
