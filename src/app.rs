@@ -10,6 +10,7 @@ use labelhive_domain::services::labels::LabelService;
 use labelhive_domain::services::samples::SampleService;
 use labelhive_domain::services::syncs::SyncService;
 use labelhive_domain::services::versions::VersionService;
+use labelhive_domain::services::workforces::WorkforceService;
 use labelhive_domain::store::Store;
 use tokio::sync::Notify;
 
@@ -37,6 +38,8 @@ pub struct AppState {
     pub labels: LabelService,
     /// Version use cases.
     pub versions: VersionService,
+    /// Labeling teams and members.
+    pub workforces: WorkforceService,
     /// Import task use cases.
     pub imports: ImportService,
     /// Export task use cases.
@@ -53,6 +56,7 @@ impl AppState {
             samples: SampleService::new(store.clone(), blob.clone()),
             labels: LabelService::new(store.clone()),
             versions: VersionService::new(store.clone()),
+            workforces: WorkforceService::new(store.clone()),
             imports: ImportService::new(store.clone()),
             exports: ExportService::new(store.clone(), blob.clone()),
             syncs: SyncService::new(store.clone()),

@@ -71,16 +71,22 @@ fn status_of(err: &DomainError) -> StatusCode {
         | DomainError::ExportParameter { .. }
         | DomainError::InvalidExportPath(_)
         | DomainError::SyncRunning(_)
+        | DomainError::OneManager(_)
         | DomainError::Unsupported(_) => StatusCode::BAD_REQUEST,
         DomainError::DatasetNotFound(_)
         | DomainError::VersionNotFound(_)
         | DomainError::LabelNotFound(_)
         | DomainError::SampleNotFound(_)
-        | DomainError::TaskNotFound(_) => StatusCode::NOT_FOUND,
+        | DomainError::TaskNotFound(_)
+        | DomainError::WorkforceNotFound(_)
+        | DomainError::WorkerNotFound(_)
+        | DomainError::WorkforceTaskNotFound(_) => StatusCode::NOT_FOUND,
         DomainError::DatasetNameTaken(_)
         | DomainError::ProjectNameTaken(_)
         | DomainError::VersionNameTaken(_)
         | DomainError::LabelExists(_)
+        | DomainError::WorkforceNameTaken(_)
+        | DomainError::WorkerExists(_)
         | DomainError::Conflict(_) => StatusCode::CONFLICT,
         DomainError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }

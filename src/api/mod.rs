@@ -13,6 +13,7 @@ pub mod labels;
 pub mod samples;
 pub mod syncs;
 pub mod versions;
+pub mod workforces;
 
 use std::time::Instant;
 
@@ -36,6 +37,7 @@ pub fn router(state: AppState) -> Router {
         .merge(samples::router())
         .merge(syncs::router())
         .merge(versions::router())
+        .merge(workforces::router())
         // route_layer: only matched routes are authenticated; unknown paths get a 404.
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

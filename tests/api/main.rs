@@ -29,4 +29,5 @@ mod stats;
 mod store_suite;
 mod syncs;
 mod versions;
+mod workforces;
 mod yolo;

@@ -73,6 +73,24 @@ pub enum DomainError {
     /// A project of that name already exists.
     #[error("Project already exists: {0}")]
     ProjectNameTaken(String),
+    /// No labeling team with that id in the project.
+    #[error("The workforce does not exist: {0}")]
+    WorkforceNotFound(String),
+    /// A labeling team of that name already exists in the project.
+    #[error("The workforce already exists: {0}")]
+    WorkforceNameTaken(String),
+    /// No member with that id in the team.
+    #[error("The worker does not exist: {0}")]
+    WorkerNotFound(String),
+    /// A member with that email already belongs to the team.
+    #[error("The worker already exists: {0}")]
+    WorkerExists(String),
+    /// A team has at most one team manager.
+    #[error("The number of manager should be one: {0}")]
+    OneManager(String),
+    /// No team labeling task with that id.
+    #[error("Workforce task does not exist: {0}")]
+    WorkforceTaskNotFound(String),
     /// Labelhive does not implement this option (an honest refusal, not a silent no-op).
     #[error("Not supported by Labelhive: {0}")]
     Unsupported(String),
@@ -120,6 +138,12 @@ impl DomainError {
             Self::InvalidExportPath(_) => "ModelArts.4358",
             Self::SyncRunning(_) => "ModelArts.4355",
             Self::ProjectNameTaken(_) => "ModelArts.0101",
+            Self::WorkforceNotFound(_) => "ModelArts.4601",
+            Self::WorkforceNameTaken(_) => "ModelArts.4602",
+            Self::WorkerNotFound(_) => "ModelArts.4604",
+            Self::WorkerExists(_) => "ModelArts.4605",
+            Self::OneManager(_) => "ModelArts.4617",
+            Self::WorkforceTaskNotFound(_) => "ModelArts.4619",
             Self::Unsupported(_) => "ModelArts.0104",
             Self::Internal(_) => "ModelArts.5000",
         }

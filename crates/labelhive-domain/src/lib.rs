@@ -25,6 +25,7 @@ pub mod store;
 pub mod time;
 pub mod version;
 pub mod voc;
+pub mod workforce;
 pub mod yolo;
 
 pub use error::DomainError;

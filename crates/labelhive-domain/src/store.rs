@@ -13,6 +13,7 @@ use crate::project::{Project, TokenGrant};
 use crate::sample::{LabelCount, Sample, SamplePage, SampleWrite};
 use crate::search::SampleFilter;
 use crate::version::Version;
+use crate::workforce::{Worker, WorkerQuery, Workforce, WorkforceFields, WorkforceQuery};
 use crate::DomainError;
 
 /// What can go wrong in the store.
@@ -480,6 +481,76 @@ pub trait VersionStore {
     async fn delete_version(&self, dataset_id: &str, version_id: &str) -> StoreResult<bool>;
 }
 
+/// Labeling teams and their members.
+#[async_trait]
+pub trait WorkforceStore {
+    /// Inserts a team; `Conflict { constraint: "workforces_project_name" }` when the name is taken.
+    async fn create_workforce(&self, w: &Workforce) -> StoreResult<()>;
+    /// One team of the project.
+    async fn workforce(
+        &self,
+        project_id: &str,
+        workforce_id: &str,
+    ) -> StoreResult<Option<Workforce>>;
+    /// A page of the project's teams and their total.
+    async fn list_workforces(
+        &self,
+        project_id: &str,
+        q: &WorkforceQuery,
+    ) -> StoreResult<(Vec<Workforce>, i64)>;
+    /// Renames or redescribes a team; false when it does not exist. A taken name is a
+    /// `workforces_project_name` conflict.
+    async fn update_workforce(
+        &self,
+        project_id: &str,
+        workforce_id: &str,
+        fields: &WorkforceFields,
+        now: i64,
+    ) -> StoreResult<bool>;
+    /// Deletes a team with its members; false when it does not exist.
+    async fn delete_workforce(&self, project_id: &str, workforce_id: &str) -> StoreResult<bool>;
+    /// Adds members in one transaction, all or none: a team that does not exist, an
+    /// email already in the team or a second manager refuse the whole request.
+    async fn add_workers(
+        &self,
+        project_id: &str,
+        workforce_id: &str,
+        workers: &[Worker],
+    ) -> StoreResult<()>;
+    /// One member of a team.
+    async fn worker(
+        &self,
+        project_id: &str,
+        workforce_id: &str,
+        worker_id: &str,
+    ) -> StoreResult<Option<Worker>>;
+    /// A page of the project's members (of one team, of one role) and their total.
+    async fn list_workers(
+        &self,
+        project_id: &str,
+        q: &WorkerQuery,
+    ) -> StoreResult<(Vec<Worker>, i64)>;
+    /// Changes a member's role or description; false when the member does not exist.
+    /// Making a second manager is refused.
+    async fn update_worker(
+        &self,
+        project_id: &str,
+        workforce_id: &str,
+        worker_id: &str,
+        role: Option<i32>,
+        description: Option<&str>,
+        now: i64,
+    ) -> StoreResult<bool>;
+    /// Removes members of a team; for each id, whether it was a member. An unknown
+    /// team is `WorkforceNotFound`.
+    async fn delete_workers(
+        &self,
+        project_id: &str,
+        workforce_id: &str,
+        worker_ids: &[String],
+    ) -> StoreResult<Vec<bool>>;
+}
+
 /// The whole metadata store.
 pub trait Store:
     ProjectStore
@@ -489,6 +560,7 @@ pub trait Store:
     + VersionStore
     + ImportStore
     + SyncStore
+    + WorkforceStore
     + Send
     + Sync
 {

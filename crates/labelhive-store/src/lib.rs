@@ -14,6 +14,7 @@ mod samples;
 mod sql;
 mod sync;
 mod versions;
+mod workforces;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -37,6 +37,16 @@ impl Sql {
         }
     }
 
+    /// `head` followed by `filter`'s text, with its parameters: a second statement
+    /// (a count, a page) over the same filter.
+    pub fn with_filter(head: &str, filter: &Sql) -> Self {
+        Self {
+            text: format!("{head}{}", filter.text),
+            positional: format!("{head}{}", filter.positional),
+            params: filter.params.clone(),
+        }
+    }
+
     /// Appends raw SQL.
     pub fn push(&mut self, s: &str) -> &mut Self {
         self.text.push_str(s);

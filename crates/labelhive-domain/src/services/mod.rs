@@ -7,6 +7,7 @@ pub mod labels;
 pub mod samples;
 pub mod syncs;
 pub mod versions;
+pub mod workforces;
 
 use crate::blob::Blob;
 use crate::dataset::Dataset;
