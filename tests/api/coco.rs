@@ -5,7 +5,9 @@ use serde_json::{json, Value};
 
 use crate::exports::export;
 use crate::helpers::{assert_error_in, Backend, TestApp};
-use crate::imports::{add_shaped_sample, detection_dataset, import, put, samples_by_name, shapes};
+use crate::imports::{
+    detection_dataset, import, put, samples_by_name, shapes, three_shapes_dataset,
+};
 use crate::{both_backends, every_store};
 
 every_store!(coco_exports_write_one_document_that_imports_back);
@@ -16,19 +18,7 @@ async fn coco_exports_write_one_document_that_imports_back(backend: Backend) {
         return;
     };
     app.mkdir("bkt/coco").await;
-    let id = detection_dataset(
-        &app,
-        "det",
-        "/bkt/in/",
-        json!([{"name": "cat", "type": 1}, {"name": "dog", "type": 1}]),
-    )
-    .await;
-    let labels = json!([
-        {"name": "dog", "type": 1, "property": {"@modelarts:shape": "bndbox", "@modelarts:feature": [[10, 20], [30, 45]]}},
-        {"name": "cat", "type": 1, "property": {"@modelarts:shape": "polygon", "@modelarts:feature": [[0, 0], [8, 0], [8, 6]]}},
-        {"name": "cat", "type": 1, "property": {"@modelarts:shape": "circle", "@modelarts:feature": [[50, 50], [5]]}}
-    ]);
-    add_shaped_sample(&app, &id, labels).await;
+    let id = three_shapes_dataset(&app).await;
     let t = export(
         &app,
         &id,

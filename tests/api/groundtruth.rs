@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use crate::exports::export;
 use crate::helpers::{assert_error_in, Backend, TestApp};
 use crate::imports::{
-    add_shaped_sample, detection_dataset, import, label_names, put, samples_by_name, shapes,
+    detection_dataset, import, label_names, put, samples_by_name, shapes, three_shapes_dataset,
 };
 use crate::{both_backends, every_store};
 
@@ -31,19 +31,7 @@ async fn ground_truth_detection_manifests_round_trip(backend: Backend) {
         return;
     };
     app.mkdir("bkt/gt").await;
-    let id = detection_dataset(
-        &app,
-        "det",
-        "/bkt/in/",
-        json!([{"name": "cat", "type": 1}, {"name": "dog", "type": 1}]),
-    )
-    .await;
-    let labels = json!([
-        {"name": "dog", "type": 1, "score": 0.75, "property": {"@modelarts:shape": "bndbox", "@modelarts:feature": [[10, 20], [30, 45]]}},
-        {"name": "cat", "type": 1, "property": {"@modelarts:shape": "polygon", "@modelarts:feature": [[0, 0], [8, 0], [8, 6]]}},
-        {"name": "cat", "type": 1, "property": {"@modelarts:shape": "circle", "@modelarts:feature": [[50, 50], [5]]}}
-    ]);
-    add_shaped_sample(&app, &id, labels).await;
+    let id = three_shapes_dataset(&app).await;
     let t = export(
         &app,
         &id,

@@ -132,6 +132,25 @@ pub(crate) async fn add_shaped_sample(app: &TestApp, dataset_id: &str, labels: V
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
 }
 
+/// The detection dataset `det` over `/bkt/in/` (labels cat, dog) holding `p.jpg`: a
+/// dog box (score 0.75), a cat polygon and a cat circle.
+pub(crate) async fn three_shapes_dataset(app: &TestApp) -> String {
+    let id = detection_dataset(
+        app,
+        "det",
+        "/bkt/in/",
+        json!([{"name": "cat", "type": 1}, {"name": "dog", "type": 1}]),
+    )
+    .await;
+    let labels = json!([
+        {"name": "dog", "type": 1, "score": 0.75, "property": {"@modelarts:shape": "bndbox", "@modelarts:feature": [[10, 20], [30, 45]]}},
+        {"name": "cat", "type": 1, "property": {"@modelarts:shape": "polygon", "@modelarts:feature": [[0, 0], [8, 0], [8, 6]]}},
+        {"name": "cat", "type": 1, "property": {"@modelarts:shape": "circle", "@modelarts:feature": [[50, 50], [5]]}}
+    ]);
+    add_shaped_sample(app, &id, labels).await;
+    id
+}
+
 /// A sample's labels as name, type, shape and feature, sorted: comparable across
 /// datasets.
 pub(crate) fn shapes(sample: &Value) -> Vec<Value> {

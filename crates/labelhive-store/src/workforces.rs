@@ -64,16 +64,57 @@ fn like_pattern(text: &str) -> String {
     format!("%{escaped}%")
 }
 
-/// Appends ` order by ... limit ... offset ...` for a page.
-fn page_of(sql: &mut Sql, key: &str, tie: &str, ascending: bool, offset: i64, limit: i64) {
-    let dir = if ascending { "asc" } else { "desc" };
-    sql.push(&format!(" order by {key} {dir}, {tie} {dir} limit "))
-        .bind(Param::Int(limit))
-        .push(" offset ")
-        .bind(Param::Int(offset.saturating_mul(limit)));
+/// The order and window of a list page.
+struct Order<'a> {
+    key: &'a str,
+    tie: &'a str,
+    ascending: bool,
+    offset: i64,
+    limit: i64,
+}
+
+impl<'a> Order<'a> {
+    fn new(key: &'a str, tie: &'a str, ascending: bool, offset: i64, limit: i64) -> Self {
+        Self {
+            key,
+            tie,
+            ascending,
+            offset,
+            limit,
+        }
+    }
 }
 
 impl SqlStore {
+    /// A page of `columns` over `filter` (a `from ... where ...` clause) and the total.
+    async fn page<T>(
+        &self,
+        columns: &str,
+        filter: &Sql,
+        o: &Order<'_>,
+        read: fn(&AnyRow) -> Result<T, StoreError>,
+    ) -> StoreResult<(Vec<T>, i64)> {
+        let total: i64 = Sql::with_filter("select count(*) as n", filter)
+            .query()
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)?
+            .try_get("n")
+            .map_err(db)?;
+        let dir = if o.ascending { "asc" } else { "desc" };
+        let mut page = Sql::with_filter(&format!("select {columns}"), filter);
+        page.push(&format!(
+            " order by {} {dir}, {} {dir} limit ",
+            o.key, o.tie
+        ))
+        .bind(Param::Int(o.limit))
+        .push(" offset ")
+        .bind(Param::Int(o.offset.saturating_mul(o.limit)));
+        let rows = page.query().fetch_all(&self.pool).await.map_err(db)?;
+        let items = rows.iter().map(read).collect::<StoreResult<_>>()?;
+        Ok((items, total))
+    }
+
     /// Locks the team's row for the transaction; false when the project has no such team.
     async fn lock_workforce(
         &self,
@@ -181,22 +222,13 @@ impl WorkforceStore for SqlStore {
                 .bind(Param::Text(pattern))
                 .push(" escape '\\')");
         }
-        let total: i64 = Sql::with_filter("select count(*) as n", &filter)
-            .query()
-            .fetch_one(&self.pool)
-            .await
-            .map_err(db)?
-            .try_get("n")
-            .map_err(db)?;
         let key = match q.sort_by {
             WorkforceSort::CreateTime => "w.create_time",
             WorkforceSort::Name => "w.name",
         };
-        let mut page = Sql::with_filter(&format!("select {WORKFORCE_COLUMNS}"), &filter);
-        page_of(&mut page, key, "w.id", q.ascending, q.offset, q.limit);
-        let rows = page.query().fetch_all(&self.pool).await.map_err(db)?;
-        let teams = rows.iter().map(workforce).collect::<StoreResult<_>>()?;
-        Ok((teams, total))
+        let order = Order::new(key, "w.id", q.ascending, q.offset, q.limit);
+        self.page(WORKFORCE_COLUMNS, &filter, &order, workforce)
+            .await
     }
 
     async fn update_workforce(
@@ -347,22 +379,12 @@ impl WorkforceStore for SqlStore {
         if let Some(r) = q.role {
             filter.push(" and role = ").bind(Param::Int(i64::from(r)));
         }
-        let total: i64 = Sql::with_filter("select count(*) as n", &filter)
-            .query()
-            .fetch_one(&self.pool)
-            .await
-            .map_err(db)?
-            .try_get("n")
-            .map_err(db)?;
         let key = match q.sort_by {
             WorkerSort::CreateTime => "create_time",
             WorkerSort::Email => "email",
         };
-        let mut page = Sql::with_filter(&format!("select {WORKER_COLUMNS}"), &filter);
-        page_of(&mut page, key, "worker_id", q.ascending, q.offset, q.limit);
-        let rows = page.query().fetch_all(&self.pool).await.map_err(db)?;
-        let workers = rows.iter().map(worker).collect::<StoreResult<_>>()?;
-        Ok((workers, total))
+        let order = Order::new(key, "worker_id", q.ascending, q.offset, q.limit);
+        self.page(WORKER_COLUMNS, &filter, &order, worker).await
     }
 
     async fn update_worker(
