@@ -6,12 +6,15 @@
 //! querying_details_about_labeling_team_members, updating_a_labeling_team_member,
 //! deleting_a_labeling_team_member, deleting_labeling_team_members_in_batches.
 //!
-//! Teams belong to the project owner: a worker's token gets 403 here.
+//! Teams belong to the project owner: a worker's token gets 403 here (all but
+//! `worker-tasks`, which is the members' own list).
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use labelhive_domain::ids::{is_hex_id, is_resource_id};
@@ -32,10 +35,9 @@ use crate::app::AppState;
 
 /// Routes of this resource group.
 pub fn router() -> Router<AppState> {
-    Router::new()
+    let owner = Router::new()
         .route("/workforces", get(list_teams).post(create_team))
         .route("/workforces/workers", get(list_all_workers))
-        .route("/workforces/worker-tasks", get(worker_tasks))
         .route(
             "/workforces/{workforce_id}",
             get(team_details).put(update_team).delete(delete_team),
@@ -52,19 +54,27 @@ pub fn router() -> Router<AppState> {
             "/workforces/{workforce_id}/workers/{worker_id}",
             get(worker_details).put(update_worker).delete(delete_worker),
         )
+        // Inside the authentication layer, so the caller is known here.
+        .route_layer(middleware::from_fn(owner_only));
+    Router::new()
+        .route("/workforces/worker-tasks", get(worker_tasks))
+        .merge(owner)
 }
 
 type Params = Query<HashMap<String, String>>;
 type Ids = Path<HashMap<String, String>>;
 
-/// Teams are the owner's: workers are refused.
-fn owner_only(caller: &Caller) -> ApiResult<()> {
-    match caller.worker_id {
-        None => Ok(()),
-        Some(_) => Err(ApiError::forbidden(
+/// Teams are the owner's: a worker's request is refused before its handler runs.
+async fn owner_only(req: Request, next: Next) -> Response {
+    match req.extensions().get::<Caller>() {
+        Some(Caller {
+            worker_id: Some(_), ..
+        }) => ApiError::forbidden(
             "ModelArts.0108",
             "You are not authorized to perform this operation: only the project owner manages labeling teams and members.",
-        )),
+        )
+        .into_response(),
+        _ => next.run(req).await,
     }
 }
 
@@ -153,7 +163,6 @@ async fn create_team(
     caller: Caller,
     ApiJson(req): ApiJson<TeamRequest>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    owner_only(&caller)?;
     let team = state
         .workforces
         .create(&caller.project_id, req.into())
@@ -170,7 +179,6 @@ async fn list_teams(
     caller: Caller,
     Query(p): Params,
 ) -> ApiResult<Json<Value>> {
-    owner_only(&caller)?;
     if let Some(task) = param(&p, "workforce_task_id") {
         // Team labeling tasks are not built yet, so no task id names one.
         return Err(DomainError::WorkforceTaskNotFound(task.to_owned()).into());
@@ -203,7 +211,6 @@ async fn team_details(
     caller: Caller,
     Path(ids): Ids,
 ) -> ApiResult<Json<Value>> {
-    owner_only(&caller)?;
     let team = state
         .workforces
         .get(&caller.project_id, &team_id(&ids)?)
@@ -218,7 +225,6 @@ async fn update_team(
     Path(ids): Ids,
     ApiJson(req): ApiJson<TeamRequest>,
 ) -> ApiResult<Json<Value>> {
-    owner_only(&caller)?;
     state
         .workforces
         .update(&caller.project_id, &team_id(&ids)?, req.into())
@@ -232,7 +238,6 @@ async fn delete_team(
     caller: Caller,
     Path(ids): Ids,
 ) -> ApiResult<StatusCode> {
-    owner_only(&caller)?;
     state
         .workforces
         .delete(&caller.project_id, &team_id(&ids)?)
@@ -269,7 +274,6 @@ async fn list_all_workers(
     caller: Caller,
     Query(p): Params,
 ) -> ApiResult<Json<Value>> {
-    owner_only(&caller)?;
     let role = query::int("role", param(&p, "role"))?.unwrap_or(0);
     let q = WorkerQuery {
         role: Some(check_role(role, false)?),
@@ -290,7 +294,6 @@ async fn list_team_workers(
     Path(ids): Ids,
     Query(p): Params,
 ) -> ApiResult<Json<Value>> {
-    owner_only(&caller)?;
     let q = WorkerQuery {
         workforce_id: Some(team_id(&ids)?),
         ..worker_query(&p)?
@@ -331,7 +334,6 @@ async fn add_workers(
     Path(ids): Ids,
     ApiJson(req): ApiJson<AddWorkersRequest>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    owner_only(&caller)?;
     let role = role_of(&req.role, false)?;
     state
         .workforces
@@ -353,7 +355,6 @@ async fn worker_details(
     caller: Caller,
     Path(ids): Ids,
 ) -> ApiResult<Json<Value>> {
-    owner_only(&caller)?;
     let w = state
         .workforces
         .worker(&caller.project_id, &team_id(&ids)?, &worker_id(&ids)?)
@@ -377,7 +378,6 @@ async fn update_worker(
     Path(ids): Ids,
     ApiJson(req): ApiJson<UpdateWorkerRequest>,
 ) -> ApiResult<Json<Value>> {
-    owner_only(&caller)?;
     let role = req.role.as_ref().map(|r| role_of(r, true)).transpose()?;
     state
         .workforces
@@ -398,7 +398,6 @@ async fn delete_worker(
     caller: Caller,
     Path(ids): Ids,
 ) -> ApiResult<StatusCode> {
-    owner_only(&caller)?;
     let id = worker_id(&ids)?;
     let mut results = state
         .workforces
@@ -432,7 +431,6 @@ async fn delete_workers(
     Path(ids): Ids,
     ApiJson(req): ApiJson<DeleteWorkersRequest>,
 ) -> ApiResult<Json<BatchResponse>> {
-    owner_only(&caller)?;
     if req.workers.is_empty() || req.workers.len() > MAX_BATCH_DELETE {
         return Err(ApiError::invalid(
             "workers",
@@ -448,8 +446,7 @@ async fn delete_workers(
 
 /// Querying the Team Labeling Task List by a Team Member: team labeling tasks are not
 /// built yet, so this says so instead of answering an empty list.
-async fn worker_tasks(caller: Caller) -> ApiError {
-    let _ = caller;
+async fn worker_tasks() -> ApiError {
     ApiError::new(
         StatusCode::NOT_IMPLEMENTED,
         "ModelArts.0104",

@@ -255,6 +255,18 @@ impl Rig {
         wait_healthy(&self.client, self.addr).await;
     }
 
+    /// Asserts that the dataset's statistics count `n` samples, as its rows do.
+    pub(crate) async fn assert_counted(&self, dataset_id: &str, n: i64) {
+        let stats = self
+            .call(
+                Method::GET,
+                &format!("/datasets/{dataset_id}/data-annotations/stats"),
+                None,
+            )
+            .await;
+        assert_eq!(stats.body["sample_stats"]["__ALL__"], n, "{}", stats.body);
+    }
+
     /// How often a job was claimed.
     pub(crate) async fn attempts(&self, job_id: &str) -> i64 {
         sqlx::query("select attempts from jobs where id = $1")

@@ -60,18 +60,7 @@ async fn an_export_killed_mid_way_resumes_and_copies_every_sample_once(backend: 
         rig.sample_rows(&new_id, "path").await,
         (SAMPLES as i64, SAMPLES as i64)
     );
-    let stats = rig
-        .call(
-            Method::GET,
-            &format!("/datasets/{new_id}/data-annotations/stats"),
-            None,
-        )
-        .await;
-    assert_eq!(
-        stats.body["sample_stats"]["__ALL__"], SAMPLES as i64,
-        "{}",
-        stats.body
-    );
+    rig.assert_counted(&new_id, SAMPLES as i64).await;
     assert!(
         rig.attempts(t["task_id"].as_str().expect("task_id")).await >= 2,
         "claimed again after the crash"

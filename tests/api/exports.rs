@@ -8,8 +8,8 @@ use serde_json::{json, Value};
 use crate::every_store;
 use crate::helpers::{assert_error_in, Backend, TestApp};
 use crate::imports::{
-    add_shaped_sample, detection_dataset, import, label_names, put, put_manifest, samples_by_name,
-    shapes,
+    add_shaped_sample, cat_dog_dataset, detection_dataset, import, label_names, put, put_manifest,
+    samples_by_name, shapes,
 };
 
 every_store!(exports_write_files_label_files_and_a_manifest);
@@ -361,13 +361,7 @@ async fn detection_exports_write_voc_files_that_import_back(backend: Backend) {
         return;
     };
     app.mkdir("bkt/voc").await;
-    let id = detection_dataset(
-        &app,
-        "det",
-        "/bkt/in/",
-        json!([{"name": "cat", "type": 1}, {"name": "dog", "type": 1}]),
-    )
-    .await;
+    let id = cat_dog_dataset(&app).await;
     let labels = json!([
         {"name": "cat", "type": 1, "property": {"@modelarts:shape": "bndbox", "@modelarts:feature": [[10, 20], [30, 40]]}},
         {"name": "dog", "type": 1, "property": {"@modelarts:shape": "polygon", "@modelarts:feature": [[1, 1], [9, 1], [5, 8]]}}

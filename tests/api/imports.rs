@@ -132,16 +132,21 @@ pub(crate) async fn add_shaped_sample(app: &TestApp, dataset_id: &str, labels: V
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
 }
 
-/// The detection dataset `det` over `/bkt/in/` (labels cat, dog) holding `p.jpg`: a
-/// dog box (score 0.75), a cat polygon and a cat circle.
-pub(crate) async fn three_shapes_dataset(app: &TestApp) -> String {
-    let id = detection_dataset(
+/// The normal detection dataset `det` over `/bkt/in/` with the labels cat and dog.
+pub(crate) async fn cat_dog_dataset(app: &TestApp) -> String {
+    detection_dataset(
         app,
         "det",
         "/bkt/in/",
         json!([{"name": "cat", "type": 1}, {"name": "dog", "type": 1}]),
     )
-    .await;
+    .await
+}
+
+/// The detection dataset `det` over `/bkt/in/` (labels cat, dog) holding `p.jpg`: a
+/// dog box (score 0.75), a cat polygon and a cat circle.
+pub(crate) async fn three_shapes_dataset(app: &TestApp) -> String {
+    let id = cat_dog_dataset(app).await;
     let labels = json!([
         {"name": "dog", "type": 1, "score": 0.75, "property": {"@modelarts:shape": "bndbox", "@modelarts:feature": [[10, 20], [30, 45]]}},
         {"name": "cat", "type": 1, "property": {"@modelarts:shape": "polygon", "@modelarts:feature": [[0, 0], [8, 0], [8, 6]]}},
@@ -387,13 +392,7 @@ async fn a_published_detection_version_imports_into_a_new_dataset(backend: Backe
     let Some(app) = TestApp::spawn(backend).await else {
         return;
     };
-    let id = detection_dataset(
-        &app,
-        "det",
-        "/bkt/in/",
-        json!([{"name": "cat", "type": 1}, {"name": "dog", "type": 1}]),
-    )
-    .await;
+    let id = cat_dog_dataset(&app).await;
     let labels = json!([
         {"name": "cat", "type": 1, "property": {"@modelarts:shape": "bndbox", "@modelarts:feature": [[10, 20], [30, 40]]}},
         {"name": "dog", "type": 1, "property": {"@modelarts:shape": "circle", "@modelarts:feature": [[50, 50], [5]]}},

@@ -11,6 +11,7 @@ use crate::helpers::{assert_error_in, sdk_date_now, Backend, TestApp};
 both_backends!(teams_are_created_listed_updated_and_deleted);
 both_backends!(members_are_people_added_by_email_with_one_manager_per_team);
 both_backends!(team_and_member_requests_are_checked_and_change_nothing);
+both_backends!(a_workers_token_cannot_manage_teams);
 
 /// Creates a team and returns its id.
 async fn team(app: &TestApp, name: &str, description: &str) -> String {
@@ -658,4 +659,102 @@ async fn snapshot(app: &TestApp, team: &str) -> (Value, Value) {
     let teams = app.get("/workforces").await.body;
     let members = app.get(&format!("/workforces/{team}/workers")).await.body;
     (teams, members)
+}
+
+/// Grants a worker token the way sign-in will: a token row naming the worker, kept
+/// only as its SHA-256 hash. Returns the token.
+async fn worker_token(app: &TestApp, worker_id: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let url = app.database_url.clone().unwrap_or_else(|| {
+        format!(
+            "sqlite://{}",
+            app.data_dir.path().join("labelhive.db").display()
+        )
+    });
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&url).await.expect("db");
+    let token = "7".repeat(64);
+    let hash = hex::encode(Sha256::digest(token.as_bytes()));
+    let expires = i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis(),
+    )
+    .unwrap()
+        + 3_600_000;
+    sqlx::query(
+        "insert into tokens (token_hash, project_id, worker_id, expires_at) values ($1, $2, $3, $4)",
+    )
+    .bind(hash)
+    .bind(&app.creds.project_id)
+    .bind(worker_id)
+    .bind(expires)
+    .execute(&pool)
+    .await
+    .expect("token");
+    pool.close().await;
+    token
+}
+
+async fn a_workers_token_cannot_manage_teams(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let t = team(&app, "team", "").await;
+    let r = add(&app, &t, json!({"emails": "ann@example.com", "role": 2})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let ann = app.get(&format!("/workforces/{t}/workers")).await.body["workers"][0]["worker_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let token = worker_token(&app, &ann).await;
+    let as_ann = |method: Method, path: String, body: Option<Value>| {
+        let (app, token) = (&app, token.clone());
+        async move {
+            let body = body.map(|b| serde_json::to_vec(&b).unwrap());
+            app.raw(method, &app.v2(&path), &[("x-auth-token", &token)], body)
+                .await
+        }
+    };
+    for (method, path, body) in [
+        (Method::GET, "/workforces".to_owned(), None),
+        (
+            Method::POST,
+            "/workforces".to_owned(),
+            Some(json!({"workforce_name": "mine"})),
+        ),
+        (Method::DELETE, format!("/workforces/{t}"), None),
+        (Method::GET, format!("/workforces/{t}/workers"), None),
+        (
+            Method::POST,
+            format!("/workforces/{t}/workers"),
+            Some(json!({"emails": "eve@example.com", "role": 0})),
+        ),
+        (
+            Method::PUT,
+            format!("/workforces/{t}/workers/{ann}"),
+            Some(json!({"role": 0})),
+        ),
+    ] {
+        let case = format!("{method} {path}");
+        let r = as_ann(method, path, body).await;
+        assert_error_in(&r, 403, "ModelArts.0108", &case);
+    }
+    // The members' own task list is not the owner's: it is not refused, only unbuilt.
+    let r = as_ann(Method::GET, "/workforces/worker-tasks".to_owned(), None).await;
+    assert_error_in(&r, 501, "ModelArts.0104", "worker-tasks");
+    // Nothing changed: the team, its one member and her role.
+    let teams = app.get("/workforces").await.body;
+    assert_eq!(team_names(&teams), ["team"]);
+    let d = app
+        .get(&format!("/workforces/{t}/workers/{ann}"))
+        .await
+        .body;
+    assert_eq!(d["role"], 2, "{d}");
+    assert_eq!(
+        app.get(&format!("/workforces/{t}")).await.body["worker_count"],
+        1
+    );
+    app.stop().await;
 }

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use crate::every_store;
 use crate::exports::export;
 use crate::helpers::{Backend, TestApp};
-use crate::imports::{detection_dataset, import, samples_by_name, shapes};
+use crate::imports::{cat_dog_dataset, detection_dataset, import, samples_by_name, shapes};
 
 every_store!(yolo_directories_import_their_boxes);
 every_store!(yolo_exports_write_a_directory_that_imports_back);
@@ -128,13 +128,7 @@ async fn yolo_exports_write_a_directory_that_imports_back(backend: Backend) {
         return;
     };
     app.mkdir("bkt/yolo").await;
-    let id = detection_dataset(
-        &app,
-        "det",
-        "/bkt/in/",
-        json!([{"name": "cat", "type": 1}, {"name": "dog", "type": 1}]),
-    )
-    .await;
+    let id = cat_dog_dataset(&app).await;
     let shape = |name: &str, shape: &str, feature: Value| {
         json!({"name": name, "type": 1,
                "property": {"@modelarts:shape": shape, "@modelarts:feature": feature}})

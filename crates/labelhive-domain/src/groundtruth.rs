@@ -47,7 +47,7 @@ fn class_name(map: Option<&Value>, id: &Value, at: &str) -> Result<String, Strin
         .ok_or_else(|| format!("{at}: class {key} is not in class-map"))
 }
 
-/// The confidence at `i` of a list of `{"confidence": c}` objects, or of a map.
+/// The confidence at `i` of the metadata list `list` of `{"confidence": c}` objects.
 fn confidence(meta: &Map<String, Value>, list: &str, i: usize) -> Option<f64> {
     meta.get(list)?.get(i)?.get("confidence")?.as_f64()
 }

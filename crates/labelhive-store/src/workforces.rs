@@ -14,6 +14,7 @@ use labelhive_domain::DomainError;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
+use crate::samples::push_in;
 use crate::sql::{Param, Sql};
 use crate::{db, on_unique, Dialect, SqlStore};
 
@@ -290,15 +291,9 @@ impl WorkforceStore for SqlStore {
             return Err(DomainError::WorkforceNotFound(workforce_id.to_owned()).into());
         }
         let mut ids = Sql::new("select email from workers where workforce_id = ");
-        ids.bind(Param::Text(workforce_id.to_owned()))
-            .push(" and worker_id in (");
-        for (i, w) in workers.iter().enumerate() {
-            if i > 0 {
-                ids.push(", ");
-            }
-            ids.bind(Param::Text(w.worker_id.clone()));
-        }
-        ids.push(")");
+        ids.bind(Param::Text(workforce_id.to_owned())).push(" and ");
+        let new_ids: Vec<&str> = workers.iter().map(|w| w.worker_id.as_str()).collect();
+        push_in(&mut ids, "worker_id", &new_ids);
         if let Some(row) = ids.query().fetch_optional(&mut *tx).await.map_err(db)? {
             let email: String = row.try_get("email").map_err(db)?;
             return Err(DomainError::WorkerExists(email).into());
@@ -443,17 +438,28 @@ impl WorkforceStore for SqlStore {
         {
             return Err(DomainError::WorkforceNotFound(workforce_id.to_owned()).into());
         }
-        let mut out = Vec::with_capacity(worker_ids.len());
-        for id in worker_ids {
-            let done =
-                sqlx::query("delete from workers where workforce_id = $1 and worker_id = $2")
-                    .bind(workforce_id)
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db)?;
-            out.push(done.rows_affected() == 1);
+        // Which of the ids are members, then one delete of those.
+        let mut present = Sql::new("select worker_id from workers where workforce_id = ");
+        present
+            .bind(Param::Text(workforce_id.to_owned()))
+            .push(" and ");
+        let asked: Vec<&str> = worker_ids.iter().map(String::as_str).collect();
+        push_in(&mut present, "worker_id", &asked);
+        let rows = present.query().fetch_all(&mut *tx).await.map_err(db)?;
+        let members: std::collections::HashSet<String> = rows
+            .iter()
+            .map(|r| r.try_get("worker_id").map_err(db))
+            .collect::<StoreResult<_>>()?;
+        if !members.is_empty() {
+            let mut delete = Sql::new("delete from workers where workforce_id = ");
+            delete
+                .bind(Param::Text(workforce_id.to_owned()))
+                .push(" and ");
+            let ids: Vec<&str> = members.iter().map(String::as_str).collect();
+            push_in(&mut delete, "worker_id", &ids);
+            delete.query().execute(&mut *tx).await.map_err(db)?;
         }
+        let out: Vec<bool> = worker_ids.iter().map(|id| members.contains(id)).collect();
         if out.iter().any(|d| *d) {
             Self::touch_workforce(&mut tx, workforce_id, labelhive_domain::time::now_ms()).await?;
         }
