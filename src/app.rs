@@ -9,6 +9,7 @@ use labelhive_domain::services::imports::ImportService;
 use labelhive_domain::services::labels::LabelService;
 use labelhive_domain::services::samples::SampleService;
 use labelhive_domain::services::syncs::SyncService;
+use labelhive_domain::services::team_tasks::TeamTaskService;
 use labelhive_domain::services::versions::VersionService;
 use labelhive_domain::services::workforces::WorkforceService;
 use labelhive_domain::store::Store;
@@ -46,6 +47,8 @@ pub struct AppState {
     pub exports: ExportService,
     /// Synchronization use cases.
     pub syncs: SyncService,
+    /// Team labeling tasks.
+    pub team_tasks: TeamTaskService,
 }
 
 impl AppState {
@@ -60,6 +63,10 @@ impl AppState {
             imports: ImportService::new(store.clone()),
             exports: ExportService::new(store.clone(), blob.clone()),
             syncs: SyncService::new(store.clone()),
+            team_tasks: TeamTaskService::new(
+                store.clone(),
+                SampleService::new(store.clone(), blob.clone()),
+            ),
             store,
             blob,
             keys: Arc::new(keys),

@@ -72,7 +72,12 @@ fn status_of(err: &DomainError) -> StatusCode {
         | DomainError::InvalidExportPath(_)
         | DomainError::SyncRunning(_)
         | DomainError::OneManager(_)
+        | DomainError::NoUncheckedSamples(_)
+        | DomainError::TaskStart(_)
+        | DomainError::WorkerHasTask(_)
+        | DomainError::SampleReviewed(_)
         | DomainError::Unsupported(_) => StatusCode::BAD_REQUEST,
+        DomainError::WorkerForbidden(_) => StatusCode::FORBIDDEN,
         DomainError::DatasetNotFound(_)
         | DomainError::VersionNotFound(_)
         | DomainError::LabelNotFound(_)
@@ -80,13 +85,17 @@ fn status_of(err: &DomainError) -> StatusCode {
         | DomainError::TaskNotFound(_)
         | DomainError::WorkforceNotFound(_)
         | DomainError::WorkerNotFound(_)
-        | DomainError::WorkforceTaskNotFound(_) => StatusCode::NOT_FOUND,
+        | DomainError::WorkforceTaskNotFound(_)
+        | DomainError::CheckNotFound(_) => StatusCode::NOT_FOUND,
         DomainError::DatasetNameTaken(_)
         | DomainError::ProjectNameTaken(_)
         | DomainError::VersionNameTaken(_)
         | DomainError::LabelExists(_)
         | DomainError::WorkforceNameTaken(_)
         | DomainError::WorkerExists(_)
+        | DomainError::WorkforceTaskNameTaken(_)
+        | DomainError::TaskState(_)
+        | DomainError::TaskChecking(_)
         | DomainError::Conflict(_) => StatusCode::CONFLICT,
         DomainError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }

@@ -1,7 +1,7 @@
 //! Extractors whose rejections are ModelArts errors.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::extract::{FromRequest, FromRequestParts, OptionalFromRequest, Path, Request};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use labelhive_domain::ids::is_resource_id;
@@ -22,17 +22,7 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                too_large()
-            } else {
-                ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "ModelArts.4105",
-                    format!("Unreadable request body: {e}"),
-                )
-            }
-        })?;
+        let bytes = body_bytes(req, state).await?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Err(ApiError::new(
                 StatusCode::BAD_REQUEST,
@@ -40,27 +30,61 @@ where
                 "Empty request body.",
             ));
         }
-        let mut de = serde_json::Deserializer::from_slice(&bytes);
-        serde_path_to_error::deserialize(&mut de)
-            .map(ApiJson)
-            .map_err(|e| {
-                let path = e.path().to_string();
-                let inner = e.into_inner();
-                if inner.is_data() {
-                    DomainError::invalid(
-                        if path == "." { "body".to_owned() } else { path },
-                        inner.to_string(),
-                    )
-                    .into()
-                } else {
-                    ApiError::new(
-                        StatusCode::BAD_REQUEST,
-                        "ModelArts.4105",
-                        format!("Incorrect JSON format of the request body: {inner}"),
-                    )
-                }
-            })
+        parse(&bytes).map(ApiJson)
     }
+}
+
+/// An optional JSON body: empty is `None`, anything else as [`ApiJson`].
+impl<S, T> OptionalFromRequest<S> for ApiJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Option<Self>, Self::Rejection> {
+        let bytes = body_bytes(req, state).await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(None);
+        }
+        parse(&bytes).map(|v| Some(ApiJson(v)))
+    }
+}
+
+async fn body_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
+    Bytes::from_request(req, state).await.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            too_large()
+        } else {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "ModelArts.4105",
+                format!("Unreadable request body: {e}"),
+            )
+        }
+    })
+}
+
+/// Malformed JSON is 4105; wrong types or missing fields 0101 naming the field.
+fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if inner.is_data() {
+            DomainError::invalid(
+                if path == "." { "body".to_owned() } else { path },
+                inner.to_string(),
+            )
+            .into()
+        } else {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "ModelArts.4105",
+                format!("Incorrect JSON format of the request body: {inner}"),
+            )
+        }
+    })
 }
 
 /// 413 for a body over the configured limit.

@@ -12,6 +12,7 @@ pub mod imports;
 pub mod labels;
 pub mod samples;
 pub mod syncs;
+pub mod team_tasks;
 pub mod versions;
 pub mod workforces;
 
@@ -37,16 +38,21 @@ pub fn router(state: AppState) -> Router {
         .merge(samples::router())
         .merge(syncs::router())
         .merge(versions::router())
+        // Inside the authentication layer added below, so the caller is known.
+        .route_layer(middleware::from_fn(auth::owner_only))
         .merge(workforces::router())
+        .merge(team_tasks::router())
         // route_layer: only matched routes are authenticated; unknown paths get a 404.
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::authenticate,
         ));
-    let files = files::router().route_layer(middleware::from_fn_with_state(
-        state.clone(),
-        auth::authenticate,
-    ));
+    let files = files::router()
+        .route_layer(middleware::from_fn(auth::owner_only))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ));
     Router::new()
         .route("/health", get(health::health))
         .nest("/files/{project_id}", files)

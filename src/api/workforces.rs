@@ -11,10 +11,9 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::middleware;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use labelhive_domain::ids::{is_hex_id, is_resource_id};
@@ -55,28 +54,12 @@ pub fn router() -> Router<AppState> {
             get(worker_details).put(update_worker).delete(delete_worker),
         )
         // Inside the authentication layer, so the caller is known here.
-        .route_layer(middleware::from_fn(owner_only));
-    Router::new()
-        .route("/workforces/worker-tasks", get(worker_tasks))
-        .merge(owner)
+        .route_layer(middleware::from_fn(super::auth::owner_only));
+    super::team_tasks::worker_tasks_router().merge(owner)
 }
 
 type Params = Query<HashMap<String, String>>;
 type Ids = Path<HashMap<String, String>>;
-
-/// Teams are the owner's: a worker's request is refused before its handler runs.
-async fn owner_only(req: Request, next: Next) -> Response {
-    match req.extensions().get::<Caller>() {
-        Some(Caller {
-            worker_id: Some(_), ..
-        }) => ApiError::forbidden(
-            "ModelArts.0108",
-            "You are not authorized to perform this operation: only the project owner manages labeling teams and members.",
-        )
-        .into_response(),
-        _ => next.run(req).await,
-    }
-}
 
 /// The `{workforce_id}` path parameter; a malformed id names no team (404).
 fn team_id(ids: &HashMap<String, String>) -> ApiResult<String> {
@@ -442,14 +425,4 @@ async fn delete_workers(
         .delete_workers(&caller.project_id, &team_id(&ids)?, &req.workers)
         .await?;
     Ok(Json(batch_response(results)))
-}
-
-/// Querying the Team Labeling Task List by a Team Member: team labeling tasks are not
-/// built yet, so this says so instead of answering an empty list.
-async fn worker_tasks() -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_IMPLEMENTED,
-        "ModelArts.0104",
-        "Team labeling tasks are not implemented yet.",
-    )
 }

@@ -16,6 +16,7 @@ mod import_manifest;
 mod importer;
 mod publish;
 mod sync;
+mod team;
 
 use std::time::Duration;
 
@@ -137,6 +138,8 @@ impl Runner {
             kind::PUBLISH => publish::run(&self.state, &self.owner, &job, stop).await,
             kind::EXPORT => export::run(&self.state, &self.owner, &job, stop).await,
             kind::SYNC => sync::run(&self.state, &self.owner, &job, stop).await,
+            kind::TEAM_ALLOCATE => team::allocate(&self.state, &job).await,
+            kind::TEAM_SYNC => team::sync(&self.state, &job).await,
             other => Err(DomainError::Unsupported(format!("job kind {other}"))),
         };
         heartbeat.abort();

@@ -386,6 +386,55 @@ impl TestApp {
     }
 
     /// Stops the server and waits for it.
+    /// Grants a worker token as sign-in does: a token row naming the worker, kept only
+    /// as its SHA-256 hash. Returns the token (one per worker).
+    pub async fn worker_token(&self, worker_id: &str) -> String {
+        use sha2::{Digest, Sha256};
+        let url = self.database_url.clone().unwrap_or_else(|| {
+            format!(
+                "sqlite://{}",
+                self.data_dir.path().join("labelhive.db").display()
+            )
+        });
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&url).await.expect("db");
+        let token = hex::encode(Sha256::digest(format!("token of {worker_id}").as_bytes()));
+        let hash = hex::encode(Sha256::digest(token.as_bytes()));
+        let expires = i64::try_from(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_millis(),
+        )
+        .unwrap()
+            + 3_600_000;
+        sqlx::query(
+            "insert into tokens (token_hash, project_id, worker_id, expires_at) values ($1, $2, $3, $4)",
+        )
+        .bind(hash)
+        .bind(&self.creds.project_id)
+        .bind(worker_id)
+        .bind(expires)
+        .execute(&pool)
+        .await
+        .expect("token");
+        pool.close().await;
+        token
+    }
+
+    /// A request with a worker's token.
+    pub async fn as_worker(
+        &self,
+        token: &str,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Resp {
+        let body = body.map(|b| serde_json::to_vec(b).unwrap());
+        self.raw(method, &self.v2(path), &[("x-auth-token", token)], body)
+            .await
+    }
+
     pub async fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());

@@ -28,6 +28,7 @@ mod sdk;
 mod stats;
 mod store_suite;
 mod syncs;
+mod team_tasks;
 mod versions;
 mod workforces;
 mod yolo;

@@ -661,42 +661,6 @@ async fn snapshot(app: &TestApp, team: &str) -> (Value, Value) {
     (teams, members)
 }
 
-/// Grants a worker token the way sign-in will: a token row naming the worker, kept
-/// only as its SHA-256 hash. Returns the token.
-async fn worker_token(app: &TestApp, worker_id: &str) -> String {
-    use sha2::{Digest, Sha256};
-    let url = app.database_url.clone().unwrap_or_else(|| {
-        format!(
-            "sqlite://{}",
-            app.data_dir.path().join("labelhive.db").display()
-        )
-    });
-    sqlx::any::install_default_drivers();
-    let pool = sqlx::AnyPool::connect(&url).await.expect("db");
-    let token = "7".repeat(64);
-    let hash = hex::encode(Sha256::digest(token.as_bytes()));
-    let expires = i64::try_from(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_millis(),
-    )
-    .unwrap()
-        + 3_600_000;
-    sqlx::query(
-        "insert into tokens (token_hash, project_id, worker_id, expires_at) values ($1, $2, $3, $4)",
-    )
-    .bind(hash)
-    .bind(&app.creds.project_id)
-    .bind(worker_id)
-    .bind(expires)
-    .execute(&pool)
-    .await
-    .expect("token");
-    pool.close().await;
-    token
-}
-
 async fn a_workers_token_cannot_manage_teams(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else {
         return;
@@ -708,7 +672,7 @@ async fn a_workers_token_cannot_manage_teams(backend: Backend) {
         .as_str()
         .unwrap()
         .to_owned();
-    let token = worker_token(&app, &ann).await;
+    let token = app.worker_token(&ann).await;
     let as_ann = |method: Method, path: String, body: Option<Value>| {
         let (app, token) = (&app, token.clone());
         async move {
@@ -741,9 +705,13 @@ async fn a_workers_token_cannot_manage_teams(backend: Backend) {
         let r = as_ann(method, path, body).await;
         assert_error_in(&r, 403, "ModelArts.0108", &case);
     }
-    // The members' own task list is not the owner's: it is not refused, only unbuilt.
+    // The members' own task list is theirs: not refused, and empty.
     let r = as_ann(Method::GET, "/workforces/worker-tasks".to_owned(), None).await;
-    assert_error_in(&r, 501, "ModelArts.0104", "worker-tasks");
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["count"], 0, "{}", r.body);
+    // Nor may a member use the owner's dataset API.
+    let r = as_ann(Method::GET, "/datasets".to_owned(), None).await;
+    assert_error_in(&r, 403, "ModelArts.0108", "datasets");
     // Nothing changed: the team, its one member and her role.
     let teams = app.get("/workforces").await.body;
     assert_eq!(team_names(&teams), ["team"]);

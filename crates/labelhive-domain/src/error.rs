@@ -91,6 +91,33 @@ pub enum DomainError {
     /// No team labeling task with that id.
     #[error("Workforce task does not exist: {0}")]
     WorkforceTaskNotFound(String),
+    /// A team labeling task of that name already exists in the dataset.
+    #[error("The workforce task already exists: {0}")]
+    WorkforceTaskNameTaken(String),
+    /// The team labeling task's status does not allow the action.
+    #[error("{0}")]
+    TaskState(String),
+    /// The task cannot start (no labelers, or fewer than its repetition).
+    #[error("Failed to start the team labeling task: {0}")]
+    TaskStart(String),
+    /// A labeler with unfinished samples cannot leave the task.
+    #[error("Can not delete worker who has task: {0}")]
+    WorkerHasTask(String),
+    /// An acceptance round is already open on the task.
+    #[error("Workforce task is checking: {0}")]
+    TaskChecking(String),
+    /// No sample waits for acceptance.
+    #[error("There are no unchecked samples: {0}")]
+    NoUncheckedSamples(String),
+    /// The sample is not waiting for review (already reviewed, or never labeled).
+    #[error("The sample has been reviewed: {0}")]
+    SampleReviewed(String),
+    /// No acceptance round with that id on the task.
+    #[error("Task not found: {0}")]
+    CheckNotFound(String),
+    /// The caller's role in the task does not allow the action.
+    #[error("The worker action is forbidden: {0}")]
+    WorkerForbidden(String),
     /// Labelhive does not implement this option (an honest refusal, not a silent no-op).
     #[error("Not supported by Labelhive: {0}")]
     Unsupported(String),
@@ -144,6 +171,15 @@ impl DomainError {
             Self::WorkerExists(_) => "ModelArts.4605",
             Self::OneManager(_) => "ModelArts.4617",
             Self::WorkforceTaskNotFound(_) => "ModelArts.4619",
+            Self::WorkforceTaskNameTaken(_) => "ModelArts.4620",
+            Self::TaskState(_) => "ModelArts.4343",
+            Self::TaskStart(_) => "ModelArts.4621",
+            Self::WorkerHasTask(_) => "ModelArts.4628",
+            Self::TaskChecking(_) => "ModelArts.4623",
+            Self::NoUncheckedSamples(_) => "ModelArts.4625",
+            Self::SampleReviewed(_) => "ModelArts.4606",
+            Self::CheckNotFound(_) => "ModelArts.4612",
+            Self::WorkerForbidden(_) => "ModelArts.4600",
             Self::Unsupported(_) => "ModelArts.0104",
             Self::Internal(_) => "ModelArts.5000",
         }

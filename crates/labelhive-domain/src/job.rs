@@ -16,6 +16,10 @@ pub mod kind {
     pub const EXPORT: &str = "export";
     /// Synchronizes a dataset with its input path.
     pub const SYNC: &str = "sync";
+    /// Allocates a team labeling task's samples to its labelers.
+    pub const TEAM_ALLOCATE: &str = "team_allocate";
+    /// Applies an acceptance result and writes accepted labels to the dataset.
+    pub const TEAM_SYNC: &str = "team_sync";
 }
 
 /// Where a job is in its life.

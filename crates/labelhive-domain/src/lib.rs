@@ -3,6 +3,7 @@
 pub mod annotation;
 pub mod blob;
 pub mod coco;
+pub mod consensus;
 pub mod dataset;
 pub mod error;
 pub mod export;
@@ -22,6 +23,7 @@ pub mod sample;
 pub mod search;
 pub mod services;
 pub mod store;
+pub mod team_task;
 pub mod time;
 pub mod version;
 pub mod voc;

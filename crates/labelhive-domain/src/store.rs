@@ -12,6 +12,9 @@ use crate::job::{Job, NewJob};
 use crate::project::{Project, TokenGrant};
 use crate::sample::{LabelCount, Sample, SamplePage, SampleWrite};
 use crate::search::SampleFilter;
+use crate::team_task::{
+    CheckRound, ItemFilter, ItemWrite, Move, StateCounts, TaskItem, TaskMember, TeamTask,
+};
 use crate::version::Version;
 use crate::workforce::{Worker, WorkerQuery, Workforce, WorkforceFields, WorkforceQuery};
 use crate::DomainError;
@@ -551,6 +554,126 @@ pub trait WorkforceStore {
     ) -> StoreResult<Vec<bool>>;
 }
 
+/// A member's view of the tasks they take part in (`worker-tasks`).
+#[derive(Debug, Clone, Default)]
+pub struct MemberTaskQuery {
+    /// Only this person's tasks; `None`: every member of every task of the project.
+    pub worker_id: Option<String>,
+    /// Case-insensitive part of the task name.
+    pub search_content: Option<String>,
+    /// Sort by task name instead of creation time.
+    pub by_name: bool,
+    /// Ascending instead of descending.
+    pub ascending: bool,
+    /// Page number.
+    pub offset: i64,
+    /// Page size.
+    pub limit: i64,
+}
+
+/// Team labeling tasks, their allocated items and acceptance rounds.
+#[async_trait]
+pub trait TeamTaskStore {
+    /// Inserts a task with its members; a taken name is a
+    /// `team_tasks_dataset_name` conflict.
+    async fn create_team_task(&self, task: &TeamTask) -> StoreResult<()>;
+    /// One task of the dataset, with its members.
+    async fn team_task(&self, dataset_id: &str, task_id: &str) -> StoreResult<Option<TeamTask>>;
+    /// A page of the dataset's tasks (newest first) and their total.
+    async fn list_team_tasks(
+        &self,
+        dataset_id: &str,
+        offset: i64,
+        limit: i64,
+    ) -> StoreResult<(Vec<TeamTask>, i64)>;
+    /// A page of (task, member) pairs and their total.
+    async fn member_tasks(
+        &self,
+        project_id: &str,
+        q: &MemberTaskQuery,
+    ) -> StoreResult<(Vec<(TeamTask, TaskMember)>, i64)>;
+    /// Replaces the task's fields and members if its status is still `expect_status`
+    /// (and, with `job`, queues it in the same transaction); false otherwise. A taken
+    /// name is a `team_tasks_dataset_name` conflict.
+    async fn save_team_task(
+        &self,
+        task: &TeamTask,
+        expect_status: i32,
+        job: Option<&NewJob>,
+    ) -> StoreResult<bool>;
+    /// Deletes a task with its items and rounds; false when it does not exist.
+    async fn delete_team_task(&self, dataset_id: &str, task_id: &str) -> StoreResult<bool>;
+    /// Inserts (sample, labeler) items not allocated yet; returns how many were new.
+    async fn allocate_items(
+        &self,
+        task_id: &str,
+        pairs: &[(String, String)],
+        now: i64,
+    ) -> StoreResult<u64>;
+    /// Items per labeler.
+    async fn item_loads(&self, task_id: &str) -> StoreResult<Vec<(String, i64)>>;
+    /// The samples of the dataset already allocated in the task, among `sample_ids`.
+    async fn allocated(&self, task_id: &str, sample_ids: &[String]) -> StoreResult<Vec<String>>;
+    /// A page of items matching `f` (and `samples`' search conditions) with their
+    /// samples, and the number matching.
+    async fn list_items(
+        &self,
+        task: &TeamTask,
+        f: &ItemFilter,
+        samples: &SampleFilter,
+        offset: i64,
+        limit: i64,
+    ) -> StoreResult<(Vec<(TaskItem, Sample)>, i64)>;
+    /// Every item of these samples.
+    async fn items_of(&self, task_id: &str, sample_ids: &[String]) -> StoreResult<Vec<TaskItem>>;
+    /// Writes items whose state is still their `expect_state`; for each, whether it was
+    /// written. Comments of an acceptance round also refresh the round's counts.
+    async fn write_items(
+        &self,
+        task_id: &str,
+        writes: &[ItemWrite],
+        round: Option<&str>,
+    ) -> StoreResult<Vec<bool>>;
+    /// Items per (labeler, state).
+    async fn item_counts(&self, task_id: &str) -> StoreResult<Vec<(String, i32, i64)>>;
+    /// Samples per least advanced item state, and items whose sample left the dataset.
+    async fn sample_counts(&self, task: &TeamTask) -> StoreResult<(StateCounts, i64)>;
+    /// Opens an acceptance round if the task is still in `expect_status`: samples up to
+    /// `size` samples whose items all wait for acceptance, at random; returns how many
+    /// were sampled, or `None` when the status changed.
+    async fn open_round(
+        &self,
+        task_id: &str,
+        expect_status: i32,
+        round: &CheckRound,
+        size: i64,
+    ) -> StoreResult<Option<i64>>;
+    /// The task's acceptance rounds, oldest first.
+    async fn rounds(&self, task_id: &str) -> StoreResult<Vec<CheckRound>>;
+    /// Ends the open round if the task is still accepting: applies `moves`, records
+    /// the action, sets `status` and queues `job` in one transaction; false otherwise.
+    async fn end_round(
+        &self,
+        task: &TeamTask,
+        moves: &[Move],
+        status: i32,
+        job: Option<&NewJob>,
+    ) -> StoreResult<bool>;
+    /// Up to `limit` samples after `after` whose items are all accepted and not yet
+    /// synchronized, with their items.
+    async fn accepted_unsynced(
+        &self,
+        task_id: &str,
+        after: &str,
+        limit: i64,
+    ) -> StoreResult<Vec<(String, Vec<TaskItem>)>>;
+    /// Marks these samples' items synchronized.
+    async fn mark_synced(&self, task_id: &str, sample_ids: &[String]) -> StoreResult<()>;
+    /// Moves the task from one of `from` to `to`; false when it was in none.
+    async fn set_team_task_status(&self, task_id: &str, from: &[i32], to: i32)
+        -> StoreResult<bool>;
+}
+
 /// The whole metadata store.
 pub trait Store:
     ProjectStore
@@ -561,6 +684,7 @@ pub trait Store:
     + ImportStore
     + SyncStore
     + WorkforceStore
+    + TeamTaskStore
     + Send
     + Sync
 {

@@ -13,6 +13,8 @@ mod rows;
 mod samples;
 mod sql;
 mod sync;
+mod team_items;
+mod team_tasks;
 mod versions;
 mod workforces;
 

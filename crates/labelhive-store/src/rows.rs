@@ -23,7 +23,7 @@ pub(crate) const DATASET_COLUMNS: &str = "id, project_id, name, dataset_type, de
 pub(crate) const JOB_COLUMNS: &str = "id, project_id, dataset_id, kind, payload, status, attempts, \
     progress_done, progress_total, result, error_code, error_msg, create_time, update_time, finish_time";
 
-fn json<T: DeserializeOwned>(text: &str, what: &str) -> Result<T, StoreError> {
+pub(crate) fn json<T: DeserializeOwned>(text: &str, what: &str) -> Result<T, StoreError> {
     serde_json::from_str(text).map_err(|e| StoreError::other(format!("decoding {what}: {e}")))
 }
 
@@ -39,12 +39,12 @@ pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> Result<String, StoreErr
     serde_json::to_string(value).map_err(StoreError::other)
 }
 
-fn i32_col(row: &AnyRow, col: &str) -> Result<i32, StoreError> {
+pub(crate) fn i32_col(row: &AnyRow, col: &str) -> Result<i32, StoreError> {
     let v: i64 = row.try_get(col).map_err(db)?;
     i32::try_from(v).map_err(|e| StoreError::other(format!("column {col}: {e}")))
 }
 
-fn bool_col(row: &AnyRow, col: &str) -> Result<bool, StoreError> {
+pub(crate) fn bool_col(row: &AnyRow, col: &str) -> Result<bool, StoreError> {
     let v: i64 = row.try_get(col).map_err(db)?;
     Ok(v != 0)
 }

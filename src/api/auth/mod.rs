@@ -185,3 +185,18 @@ async fn by_signature(
         worker_id: None,
     })
 }
+
+/// Owner-only route groups: a worker's token is refused (403 ModelArts.0108) before
+/// the handler runs. Workers reach only team labeling routes.
+pub async fn owner_only(req: Request, next: Next) -> Response {
+    match req.extensions().get::<Caller>() {
+        Some(Caller {
+            worker_id: Some(_), ..
+        }) => ApiError::forbidden(
+            "ModelArts.0108",
+            "You are not authorized to perform this operation: this API is for the project owner, not for labeling team members.",
+        )
+        .into_response(),
+        _ => next.run(req).await,
+    }
+}

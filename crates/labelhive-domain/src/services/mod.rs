@@ -6,6 +6,8 @@ pub mod imports;
 pub mod labels;
 pub mod samples;
 pub mod syncs;
+pub mod team_labeling;
+pub mod team_tasks;
 pub mod versions;
 pub mod workforces;
 

@@ -78,7 +78,7 @@ pub struct SampleService {
     blob: Arc<dyn Blob>,
 }
 
-fn check_batch(len: usize) -> Result<(), DomainError> {
+pub(crate) fn check_batch(len: usize) -> Result<(), DomainError> {
     if len == 0 || len > MAX_BATCH {
         return Err(DomainError::invalid(
             "samples",
@@ -458,7 +458,11 @@ impl SampleService {
     }
 
     /// The text of a text sample, for span checks; `None` for other kinds or non-UTF-8.
-    async fn text_of(&self, ds: &Dataset, sample: &Sample) -> Result<Option<String>, DomainError> {
+    pub(crate) async fn text_of(
+        &self,
+        ds: &Dataset,
+        sample: &Sample,
+    ) -> Result<Option<String>, DomainError> {
         if ds.kind().sample_type() != 1 {
             return Ok(None);
         }
@@ -507,7 +511,7 @@ impl SampleService {
 }
 
 /// Puts the item's position in front of a validation error's field.
-fn prefix(err: DomainError, item: &str) -> DomainError {
+pub(crate) fn prefix(err: DomainError, item: &str) -> DomainError {
     match err {
         DomainError::InvalidParameter { field, reason } => DomainError::InvalidParameter {
             field: format!("{item}.{field}"),

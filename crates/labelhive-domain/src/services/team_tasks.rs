@@ -1,0 +1,652 @@
+//! Team labeling task use cases: create, read, start (allocation), update, delete,
+//! statistics. Labeling, review and acceptance are in `team_labeling`.
+//!
+//! Every call names its [`Actor`]: the project owner, or a member signed in with a
+//! worker token. Owners may do everything; members only what their role in the task
+//! allows (`WorkerForbidden`, 403, otherwise).
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::dataset::Dataset;
+use crate::ids::{is_resource_id, new_resource_id};
+use crate::job::{kind, NewJob};
+use crate::search::{parse_search_conditions, SampleFilter, SampleState};
+use crate::services::existing_dataset;
+use crate::services::samples::SampleService;
+use crate::store::{MemberTaskQuery, Store, StoreError};
+use crate::team_task::{
+    allocate, task_status, StateCounts, TaskFields, TaskMember, TeamTask, MAX_REPETITION,
+};
+use crate::time::now_ms;
+use crate::workforce::{role, WorkerQuery};
+use crate::DomainError;
+
+/// Who is calling.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    /// The project owner (AK/SK or an owner token).
+    Owner,
+    /// A team member, by worker id.
+    Worker(String),
+}
+
+/// A team named in `workforces_config`, with the members chosen (none: all of them).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct TeamChoice {
+    /// The team's id.
+    pub workforce_id: Option<String>,
+    /// The team's name, when no id is given.
+    pub workforce_name: Option<String>,
+    /// Members by email or worker_id; empty for the whole team.
+    #[serde(default)]
+    pub workers: Vec<MemberChoice>,
+}
+
+/// A member named in a team choice.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct MemberChoice {
+    /// Their address.
+    pub email: Option<String>,
+    /// Their id.
+    pub worker_id: Option<String>,
+}
+
+/// `workforces_config`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct WorkforcesConfig {
+    /// The administrator's address, kept as given.
+    pub agency: Option<String>,
+    /// Teams taking part.
+    #[serde(default)]
+    pub workforces: Vec<TeamChoice>,
+}
+
+/// A create request.
+#[derive(Debug, Clone, Default)]
+pub struct NewTask {
+    /// Name and description.
+    pub fields: TaskFields,
+    /// Labelers per sample, default 1.
+    pub repetition: Option<i64>,
+    /// Default true.
+    pub auto_sync_dataset: Option<bool>,
+    /// Default false.
+    pub synchronize_data: Option<bool>,
+    /// Default false.
+    pub synchronize_auto_labeling_data: Option<bool>,
+    /// 0 to 3, default 0.
+    pub data_sync_type: Option<i64>,
+    /// Search conditions JSON.
+    pub sample_conditions: Option<String>,
+    /// Teams and members.
+    pub workforces_config: Option<WorkforcesConfig>,
+}
+
+/// Payload of a [`kind::TEAM_ALLOCATE`] or [`kind::TEAM_SYNC`] job.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TeamJob {
+    /// The task.
+    pub task_id: String,
+}
+
+/// A member's progress in a task.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MemberStats {
+    /// The member.
+    pub member: TaskMember,
+    /// Their items by state.
+    pub counts: StateCounts,
+}
+
+/// Team labeling task use cases.
+#[derive(Clone)]
+pub struct TeamTaskService {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) samples: SampleService,
+}
+
+/// Samples read per allocation step.
+const ALLOCATE_BATCH: i64 = 1000;
+
+impl TeamTaskService {
+    /// A service over a store; sample reads go through `samples`.
+    pub fn new(store: Arc<dyn Store>, samples: SampleService) -> Self {
+        Self { store, samples }
+    }
+
+    /// The dataset of the project; 404 when missing.
+    pub async fn dataset(&self, project: &str, dataset: &str) -> Result<Dataset, DomainError> {
+        existing_dataset(self.store.as_ref(), project, dataset).await
+    }
+
+    /// The task, if the actor may see it (members see only their tasks).
+    pub async fn get(
+        &self,
+        project: &str,
+        dataset: &str,
+        task_id: &str,
+        actor: &Actor,
+    ) -> Result<TeamTask, DomainError> {
+        self.dataset(project, dataset).await?;
+        let missing = || DomainError::WorkforceTaskNotFound(task_id.to_owned());
+        if !is_resource_id(task_id) {
+            return Err(missing());
+        }
+        let task = self
+            .store
+            .team_task(dataset, task_id)
+            .await?
+            .ok_or_else(missing)?;
+        if let Actor::Worker(w) = actor {
+            if task.roles_of(w).is_empty() {
+                return Err(missing());
+            }
+        }
+        Ok(task)
+    }
+
+    /// Creates a task (owner only), status 6 created.
+    pub async fn create(
+        &self,
+        project: &str,
+        dataset: &str,
+        req: NewTask,
+        actor: &Actor,
+    ) -> Result<TeamTask, DomainError> {
+        require_owner(actor, "create team labeling tasks")?;
+        let ds = self.dataset(project, dataset).await?;
+        req.fields.check()?;
+        let repetition = req.repetition.unwrap_or(1);
+        if !(1..=MAX_REPETITION).contains(&repetition) {
+            return Err(DomainError::invalid(
+                "repetition",
+                format!("{repetition} is not from 1 to {MAX_REPETITION}"),
+            ));
+        }
+        let data_sync_type = req.data_sync_type.unwrap_or(0);
+        if !(0..=3).contains(&data_sync_type) {
+            return Err(DomainError::invalid(
+                "data_sync_type",
+                format!("{data_sync_type} is not one of 0, 1, 2, 3"),
+            ));
+        }
+        let conditions = req.sample_conditions.unwrap_or_default();
+        parse_search_conditions(&conditions, now_ms())
+            .map_err(|e| rename(e, "sample_conditions"))?;
+        let config = req.workforces_config.unwrap_or_default();
+        let members = self.resolve(project, &config).await?;
+        let now = now_ms();
+        let task = TeamTask {
+            id: new_resource_id(),
+            project_id: project.to_owned(),
+            dataset_id: ds.id,
+            name: req
+                .fields
+                .name
+                .unwrap_or_else(|| format!("task-{}", &new_resource_id()[..4].to_lowercase())),
+            description: req.fields.description.unwrap_or_default(),
+            status: task_status::CREATED,
+            repetition,
+            auto_sync_dataset: req.auto_sync_dataset.unwrap_or(true),
+            synchronize_data: req.synchronize_data.unwrap_or(false),
+            synchronize_auto_labeling_data: req.synchronize_auto_labeling_data.unwrap_or(false),
+            data_sync_type,
+            sample_conditions: conditions,
+            agency: config.agency.unwrap_or_default(),
+            checking_task_id: None,
+            action: None,
+            overwrite_last_result: false,
+            create_time: now,
+            update_time: now,
+            members,
+        };
+        self.store
+            .create_team_task(&task)
+            .await
+            .map_err(|e| name_taken(e, &task.name))?;
+        Ok(task)
+    }
+
+    /// The members `config` names, with their roles in their teams.
+    async fn resolve(
+        &self,
+        project: &str,
+        config: &WorkforcesConfig,
+    ) -> Result<Vec<TaskMember>, DomainError> {
+        let mut members: Vec<TaskMember> = Vec::new();
+        for (i, choice) in config.workforces.iter().enumerate() {
+            let field = format!("workforces_config.workforces[{i}]");
+            let team_id = match (&choice.workforce_id, &choice.workforce_name) {
+                (Some(id), _) => id.clone(),
+                (None, Some(name)) => self.team_named(project, name).await?,
+                (None, None) => {
+                    return Err(DomainError::invalid(
+                        format!("{field}.workforce_id"),
+                        "workforce_id or workforce_name is required",
+                    ))
+                }
+            };
+            if !is_resource_id(&team_id) || self.store.workforce(project, &team_id).await?.is_none()
+            {
+                return Err(DomainError::WorkforceNotFound(team_id));
+            }
+            let team = self.team_members(project, &team_id).await?;
+            let chosen: Vec<TaskMember> = if choice.workers.is_empty() {
+                team
+            } else {
+                let mut out = Vec::new();
+                for w in &choice.workers {
+                    let found = team.iter().find(|m| {
+                        w.worker_id.as_deref() == Some(m.worker_id.as_str())
+                            || w.email.as_deref().map(str::to_lowercase).as_deref()
+                                == Some(m.email.as_str())
+                    });
+                    let who = w
+                        .worker_id
+                        .clone()
+                        .or_else(|| w.email.clone())
+                        .unwrap_or_default();
+                    out.push(found.cloned().ok_or(DomainError::WorkerNotFound(who))?);
+                }
+                out
+            };
+            for m in chosen {
+                if !members.contains(&m) {
+                    members.push(m);
+                }
+            }
+        }
+        Ok(members)
+    }
+
+    async fn team_named(&self, project: &str, name: &str) -> Result<String, DomainError> {
+        let mut q = crate::workforce::WorkforceQuery {
+            search_content: Some(name.to_owned()),
+            limit: 100,
+            ..Default::default()
+        };
+        loop {
+            let (teams, total) = self.store.list_workforces(project, &q).await?;
+            if let Some(t) = teams.iter().find(|t| t.name == name) {
+                return Ok(t.id.clone());
+            }
+            if (q.offset + 1) * q.limit >= total {
+                return Err(DomainError::WorkforceNotFound(name.to_owned()));
+            }
+            q.offset += 1;
+        }
+    }
+
+    async fn team_members(
+        &self,
+        project: &str,
+        team: &str,
+    ) -> Result<Vec<TaskMember>, DomainError> {
+        let mut q = WorkerQuery {
+            workforce_id: Some(team.to_owned()),
+            ascending: true,
+            limit: 100,
+            ..Default::default()
+        };
+        let mut out = Vec::new();
+        loop {
+            let (page, total) = self.store.list_workers(project, &q).await?;
+            out.extend(page.into_iter().map(|w| TaskMember {
+                worker_id: w.worker_id,
+                workforce_id: w.workforce_id,
+                email: w.email,
+                role: w.role,
+            }));
+            if (q.offset + 1) * q.limit >= total {
+                return Ok(out);
+            }
+            q.offset += 1;
+        }
+    }
+
+    /// A page of the dataset's tasks the actor may see.
+    pub async fn list(
+        &self,
+        project: &str,
+        dataset: &str,
+        offset: i64,
+        limit: i64,
+        actor: &Actor,
+    ) -> Result<(Vec<TeamTask>, i64), DomainError> {
+        self.dataset(project, dataset).await?;
+        match actor {
+            Actor::Owner => Ok(self.store.list_team_tasks(dataset, offset, limit).await?),
+            Actor::Worker(w) => {
+                // A member's view: their own tasks of this dataset.
+                let q = MemberTaskQuery {
+                    worker_id: Some(w.clone()),
+                    limit: i64::MAX / 2,
+                    ..Default::default()
+                };
+                let (pairs, _) = self.store.member_tasks(project, &q).await?;
+                let mut tasks: Vec<TeamTask> = Vec::new();
+                for (t, _) in pairs {
+                    if t.dataset_id == dataset && !tasks.iter().any(|x| x.id == t.id) {
+                        tasks.push(t);
+                    }
+                }
+                let total = i64::try_from(tasks.len()).unwrap_or(i64::MAX);
+                let start = usize::try_from(offset.saturating_mul(limit)).unwrap_or(usize::MAX);
+                let page: Vec<TeamTask> = tasks
+                    .into_iter()
+                    .skip(start)
+                    .take(usize::try_from(limit).unwrap_or(0))
+                    .collect();
+                let mut full = Vec::with_capacity(page.len());
+                for t in page {
+                    if let Some(t) = self.store.team_task(dataset, &t.id).await? {
+                        full.push(t);
+                    }
+                }
+                Ok((full, total))
+            }
+        }
+    }
+
+    /// Starts a created task (allocation runs as a job, status 0 until done) or
+    /// resumes a rejected one (status 1). Owner or the task's manager.
+    pub async fn start(
+        &self,
+        project: &str,
+        dataset: &str,
+        task_id: &str,
+        config: Option<WorkforcesConfig>,
+        actor: &Actor,
+    ) -> Result<(), DomainError> {
+        let mut task = self.get(project, dataset, task_id, actor).await?;
+        require_manager(&task, actor, "start the task")?;
+        task.require_status(
+            &[task_status::CREATED, task_status::REJECTED],
+            "start the task",
+        )?;
+        if let Some(config) = config.filter(|c| !c.workforces.is_empty()) {
+            self.replace_members(project, &mut task, &config).await?;
+        }
+        let labelers = task.labelers().len();
+        if labelers == 0 || i64::try_from(labelers).unwrap_or(0) < task.repetition {
+            return Err(DomainError::TaskStart(format!(
+                "the task needs at least {} labeler(s) (repetition) and has {labelers}",
+                task.repetition
+            )));
+        }
+        let expect = task.status;
+        task.update_time = now_ms();
+        let job = if expect == task_status::CREATED {
+            task.status = task_status::STARTING;
+            Some(NewJob {
+                id: new_resource_id(),
+                project_id: project.to_owned(),
+                dataset_id: Some(task.dataset_id.clone()),
+                kind: kind::TEAM_ALLOCATE,
+                payload: serde_json::to_value(TeamJob {
+                    task_id: task.id.clone(),
+                })
+                .map_err(DomainError::internal)?,
+            })
+        } else {
+            task.status = task_status::RUNNING;
+            None
+        };
+        if !self
+            .store
+            .save_team_task(&task, expect, job.as_ref())
+            .await?
+        {
+            return Err(DomainError::TaskState(
+                "the task changed status meanwhile; read it again".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Replaces the members; labelers with unfinished items may not leave (4628).
+    async fn replace_members(
+        &self,
+        project: &str,
+        task: &mut TeamTask,
+        config: &WorkforcesConfig,
+    ) -> Result<(), DomainError> {
+        let members = self.resolve(project, config).await?;
+        let loads = self.store.item_loads(&task.id).await?;
+        for (worker, n) in loads {
+            let stays = members
+                .iter()
+                .any(|m| m.worker_id == worker && m.role == role::LABELER);
+            if n > 0 && !stays {
+                return Err(DomainError::WorkerHasTask(worker));
+            }
+        }
+        task.members = members;
+        if let Some(agency) = &config.agency {
+            task.agency.clone_from(agency);
+        }
+        Ok(())
+    }
+
+    /// Allocates every in-scope sample not allocated yet; the job's body. Idempotent:
+    /// a rerun after a crash skips what was allocated and keeps the balance.
+    pub async fn allocate_all(&self, task_id: &str, dataset_id: &str) -> Result<u64, DomainError> {
+        let Some(task) = self.store.team_task(dataset_id, task_id).await? else {
+            return Ok(0);
+        };
+        let filter = self.scope(&task)?;
+        let labelers = task.labelers();
+        let repetition = usize::try_from(task.repetition).unwrap_or(1);
+        let mut loads: Vec<(String, i64)> = labelers.iter().map(|w| (w.clone(), 0)).collect();
+        for (w, n) in self.store.item_loads(task_id).await? {
+            if let Some(l) = loads.iter_mut().find(|l| l.0 == w) {
+                l.1 = n;
+            }
+        }
+        let mut after = 0;
+        let mut added = 0;
+        loop {
+            let page = self
+                .store
+                .scan_samples(dataset_id, &filter, after, ALLOCATE_BATCH)
+                .await?;
+            let Some((last, _)) = page.last() else { break };
+            after = *last;
+            let ids: Vec<String> = page.into_iter().map(|(_, s)| s.id).collect();
+            let done = self.store.allocated(task_id, &ids).await?;
+            let fresh: Vec<String> = ids.into_iter().filter(|i| !done.contains(i)).collect();
+            let pairs = allocate(&mut loads, &fresh, repetition);
+            added += self.store.allocate_items(task_id, &pairs, now_ms()).await?;
+        }
+        self.store
+            .set_team_task_status(task_id, &[task_status::STARTING], task_status::RUNNING)
+            .await?;
+        Ok(added)
+    }
+
+    /// The samples a task labels: unlabeled ones matching its conditions.
+    fn scope(&self, task: &TeamTask) -> Result<SampleFilter, DomainError> {
+        Ok(SampleFilter {
+            states: Some(SampleState::None),
+            conditions: parse_search_conditions(&task.sample_conditions, now_ms())?,
+            ..SampleFilter::default()
+        })
+    }
+
+    /// Renames, redescribes or re-staffs a task. Owner or the task's manager.
+    pub async fn update(
+        &self,
+        project: &str,
+        dataset: &str,
+        task_id: &str,
+        fields: TaskFields,
+        config: Option<WorkforcesConfig>,
+        actor: &Actor,
+    ) -> Result<(), DomainError> {
+        fields.check()?;
+        let mut task = self.get(project, dataset, task_id, actor).await?;
+        require_manager(&task, actor, "update the task")?;
+        task.require_status(
+            &[
+                task_status::CREATED,
+                task_status::RUNNING,
+                task_status::REJECTED,
+                task_status::ACCEPTED,
+            ],
+            "update the task",
+        )?;
+        if let Some(n) = fields.name {
+            task.name = n;
+        }
+        if let Some(d) = fields.description {
+            task.description = d;
+        }
+        if let Some(config) = config.filter(|c| !c.workforces.is_empty()) {
+            self.replace_members(project, &mut task, &config).await?;
+        }
+        task.update_time = now_ms();
+        let expect = task.status;
+        let saved = self
+            .store
+            .save_team_task(&task, expect, None)
+            .await
+            .map_err(|e| name_taken(e, &task.name))?;
+        if !saved {
+            return Err(DomainError::TaskState(
+                "the task changed status meanwhile; read it again".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Deletes a task with its items (owner only); not while a job works on it.
+    pub async fn delete(
+        &self,
+        project: &str,
+        dataset: &str,
+        task_id: &str,
+        actor: &Actor,
+    ) -> Result<(), DomainError> {
+        require_owner(actor, "delete team labeling tasks")?;
+        let task = self.get(project, dataset, task_id, actor).await?;
+        if matches!(task.status, task_status::STARTING | task_status::SYNCING) {
+            return task.require_status(&[], "delete the task");
+        }
+        if self.store.delete_team_task(dataset, task_id).await? {
+            Ok(())
+        } else {
+            Err(DomainError::WorkforceTaskNotFound(task_id.to_owned()))
+        }
+    }
+
+    /// Samples of the task by their least advanced item, and samples deleted since.
+    pub async fn sample_stats(&self, task: &TeamTask) -> Result<StateCounts, DomainError> {
+        let (mut counts, deleted) = self.store.sample_counts(task).await?;
+        counts.deleted = deleted;
+        Ok(counts)
+    }
+
+    /// Each member's item counts (members without items included, at zero).
+    pub async fn member_stats(&self, task: &TeamTask) -> Result<Vec<MemberStats>, DomainError> {
+        let rows = self.store.item_counts(&task.id).await?;
+        let mut out: Vec<MemberStats> = Vec::new();
+        for m in &task.members {
+            if out.iter().any(|s| s.member.worker_id == m.worker_id) {
+                continue;
+            }
+            let mut counts = StateCounts::default();
+            for (w, state, n) in &rows {
+                if *w == m.worker_id {
+                    counts.add(*state, *n);
+                }
+            }
+            out.push(MemberStats {
+                member: m.clone(),
+                counts,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The (task, member) pairs of the actor (the owner sees every member's).
+    pub async fn member_tasks(
+        &self,
+        project: &str,
+        mut q: MemberTaskQuery,
+        actor: &Actor,
+    ) -> Result<(Vec<(TeamTask, MemberStats)>, i64), DomainError> {
+        if let Actor::Worker(w) = actor {
+            q.worker_id = Some(w.clone());
+        }
+        let (pairs, total) = self.store.member_tasks(project, &q).await?;
+        let mut out = Vec::with_capacity(pairs.len());
+        for (task, member) in pairs {
+            let rows = self.store.item_counts(&task.id).await?;
+            let mut counts = StateCounts::default();
+            for (w, state, n) in rows {
+                if w == member.worker_id {
+                    counts.add(state, n);
+                }
+            }
+            out.push((task, MemberStats { member, counts }));
+        }
+        Ok((out, total))
+    }
+}
+
+/// Owners only.
+pub(crate) fn require_owner(actor: &Actor, doing: &str) -> Result<(), DomainError> {
+    match actor {
+        Actor::Owner => Ok(()),
+        Actor::Worker(_) => Err(DomainError::WorkerForbidden(format!(
+            "only the project owner may {doing}"
+        ))),
+    }
+}
+
+/// The owner or a manager of the task.
+pub(crate) fn require_manager(
+    task: &TeamTask,
+    actor: &Actor,
+    doing: &str,
+) -> Result<(), DomainError> {
+    require_role(task, actor, &[role::MANAGER], doing)
+}
+
+/// The owner or a member holding one of `roles` in the task.
+pub(crate) fn require_role(
+    task: &TeamTask,
+    actor: &Actor,
+    roles: &[i32],
+    doing: &str,
+) -> Result<(), DomainError> {
+    match actor {
+        Actor::Owner => Ok(()),
+        Actor::Worker(w) if task.roles_of(w).iter().any(|r| roles.contains(r)) => Ok(()),
+        Actor::Worker(_) => Err(DomainError::WorkerForbidden(format!(
+            "your role in this task does not allow you to {doing}"
+        ))),
+    }
+}
+
+fn name_taken(err: StoreError, name: &str) -> DomainError {
+    match err {
+        StoreError::Conflict {
+            constraint: "team_tasks_dataset_name",
+        } => DomainError::WorkforceTaskNameTaken(name.to_owned()),
+        other => other.into(),
+    }
+}
+
+/// Reports a search-conditions error under another field name.
+fn rename(err: DomainError, field: &str) -> DomainError {
+    match err {
+        DomainError::InvalidParameter { field: f, reason } => DomainError::InvalidParameter {
+            field: f.replacen("search_conditions", field, 1),
+            reason,
+        },
+        other => other,
+    }
+}

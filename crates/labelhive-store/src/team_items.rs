@@ -1,0 +1,637 @@
+//! The items of team labeling tasks (one per allocated sample and labeler) and the
+//! acceptance rounds over them.
+//!
+//! Item writes are compare-and-set on the item's state, so a labeler's submit and a
+//! reviewer's verdict on the same item cannot both apply to the state they read.
+
+use labelhive_domain::annotation::SampleLabel;
+use labelhive_domain::sample::Sample;
+use labelhive_domain::search::SampleFilter;
+use labelhive_domain::store::{StoreError, StoreResult};
+use labelhive_domain::team_task::{
+    item_state, score_points, CheckRound, ItemFilter, ItemWrite, Move, StateCounts, TaskItem,
+    TeamTask,
+};
+use labelhive_domain::time::now_ms;
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+
+use crate::filters::push_filter;
+use crate::jobs::insert_job;
+use crate::rows::{i32_col, json, to_json};
+use crate::samples::push_in;
+use crate::sql::{Param, Sql};
+use crate::{db, SqlStore};
+
+const ITEM_COLUMNS: &str = "i.sample_id, i.worker_id, i.state, i.labels, i.labeled_time, \
+     i.review_accept, i.review_comment, i.review_score, i.reviewer_id, i.check_task_id, \
+     i.check_accept, i.check_comment, i.check_score, i.update_time";
+
+fn opt_bool(row: &AnyRow, col: &str) -> Result<Option<bool>, StoreError> {
+    let v: Option<i64> = row.try_get(col).map_err(db)?;
+    Ok(v.map(|v| v != 0))
+}
+
+fn item(row: &AnyRow) -> Result<TaskItem, StoreError> {
+    let labels: String = row.try_get("labels").map_err(db)?;
+    Ok(TaskItem {
+        sample_id: row.try_get("sample_id").map_err(db)?,
+        worker_id: row.try_get("worker_id").map_err(db)?,
+        state: i32_col(row, "state")?,
+        labels: json(&labels, "item labels")?,
+        labeled_time: row.try_get("labeled_time").map_err(db)?,
+        review_accept: opt_bool(row, "review_accept")?,
+        review_comment: row.try_get("review_comment").map_err(db)?,
+        review_score: row.try_get("review_score").map_err(db)?,
+        reviewer_id: row.try_get("reviewer_id").map_err(db)?,
+        check_task_id: row.try_get("check_task_id").map_err(db)?,
+        check_accept: opt_bool(row, "check_accept")?,
+        check_comment: row.try_get("check_comment").map_err(db)?,
+        check_score: row.try_get("check_score").map_err(db)?,
+        update_time: row.try_get("update_time").map_err(db)?,
+    })
+}
+
+fn round(row: &AnyRow) -> Result<CheckRound, StoreError> {
+    let get = |c: &str| -> Result<i64, StoreError> { row.try_get(c).map_err(db) };
+    Ok(CheckRound {
+        id: row.try_get("id").map_err(db)?,
+        sampling_num: get("sampling_num")?,
+        sampling_rate: row.try_get("sampling_rate").map_err(db)?,
+        total_sample_count: get("total_sample_count")?,
+        sampled_sample_count: get("sampled_sample_count")?,
+        accepted_sample_count: get("accepted_sample_count")?,
+        rejected_sample_count: get("rejected_sample_count")?,
+        total_score: get("total_score")?,
+        scored_count: get("scored_count")?,
+        create_time: get("create_time")?,
+    })
+}
+
+/// `\nn:<name>\nt:<type>\n...`: the label names and types an item filter matches with
+/// `like`, so filters never parse JSON.
+fn label_keys(labels: &[SampleLabel]) -> String {
+    let mut keys = String::from("\n");
+    for l in labels {
+        if let Some(n) = &l.name {
+            keys.push_str(&format!("n:{n}\n"));
+        }
+        if let Some(t) = l.label_type {
+            keys.push_str(&format!("t:{t}\n"));
+        }
+    }
+    keys
+}
+
+fn like_key(key: &str) -> String {
+    let escaped = key
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%\n{escaped}\n%")
+}
+
+fn opt_int(v: Option<bool>) -> Option<i64> {
+    v.map(i64::from)
+}
+
+/// Appends the item filter's clauses to a statement over `team_task_items i`.
+fn push_item_filter(q: &mut Sql, f: &ItemFilter) {
+    if f.none {
+        q.push(" and 1 = 0");
+    }
+    if let Some(w) = &f.worker_id {
+        q.push(" and i.worker_id = ").bind(Param::Text(w.clone()));
+    }
+    if !f.states.is_empty() {
+        q.push(" and i.state in (");
+        for (n, s) in f.states.iter().enumerate() {
+            if n > 0 {
+                q.push(", ");
+            }
+            q.bind(Param::Int(i64::from(*s)));
+        }
+        q.push(")");
+    }
+    match f.reviewed {
+        Some(None) => {
+            q.push(" and i.review_accept is not null");
+        }
+        Some(Some(v)) => {
+            q.push(" and i.review_accept = ")
+                .bind(Param::Int(i64::from(v)));
+        }
+        None => {}
+    }
+    if let Some(v) = f.check_accept {
+        q.push(" and i.check_accept = ")
+            .bind(Param::Int(i64::from(v)));
+    }
+    if let Some(n) = &f.label_name {
+        q.push(" and i.label_keys like ")
+            .bind(Param::Text(like_key(&format!("n:{n}"))))
+            .push(" escape '\\'");
+    }
+    if let Some(t) = f.label_type {
+        q.push(" and i.label_keys like ")
+            .bind(Param::Text(like_key(&format!("t:{t}"))))
+            .push(" escape '\\'");
+    }
+}
+
+async fn refresh_round(
+    tx: &mut Transaction<'_, Any>,
+    task_id: &str,
+    round_id: &str,
+) -> StoreResult<()> {
+    let rows = sqlx::query(
+        "select check_accept, check_score, count(*) as n from team_task_items \
+         where task_id = $1 and check_task_id = $2 and state = $3 \
+         group by check_accept, check_score",
+    )
+    .bind(task_id)
+    .bind(round_id)
+    .bind(i64::from(item_state::CHECKED))
+    .fetch_all(&mut **tx)
+    .await
+    .map_err(db)?;
+    let (mut accepted, mut rejected, mut total, mut scored) = (0i64, 0i64, 0i64, 0i64);
+    for row in &rows {
+        let n: i64 = row.try_get("n").map_err(db)?;
+        match opt_bool(row, "check_accept")? {
+            Some(true) => accepted += n,
+            Some(false) => rejected += n,
+            None => {}
+        }
+        let score: String = row.try_get("check_score").map_err(db)?;
+        if let Some(p) = score_points(&score) {
+            total += p * n;
+            scored += n;
+        }
+    }
+    sqlx::query(
+        "update team_task_checks set accepted_sample_count = $1, rejected_sample_count = $2, \
+         total_score = $3, scored_count = $4 where id = $5 and task_id = $6",
+    )
+    .bind(accepted)
+    .bind(rejected)
+    .bind(total)
+    .bind(scored)
+    .bind(round_id)
+    .bind(task_id)
+    .execute(&mut **tx)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
+impl SqlStore {
+    pub(crate) async fn allocate_item_rows(
+        &self,
+        task_id: &str,
+        pairs: &[(String, String)],
+        now: i64,
+    ) -> StoreResult<u64> {
+        let (_gate, mut tx) = self.begin_write().await?;
+        let mut added = 0;
+        for chunk in pairs.chunks(500) {
+            let mut q = Sql::new(
+                "insert into team_task_items (task_id, sample_id, worker_id, state, labels, \
+                 label_keys, labeled_time, review_comment, review_score, reviewer_id, \
+                 check_comment, check_score, synced, update_time) values ",
+            );
+            for (n, (sample, worker)) in chunk.iter().enumerate() {
+                if n > 0 {
+                    q.push(", ");
+                }
+                q.push("(")
+                    .bind(Param::Text(task_id.to_owned()))
+                    .push(", ")
+                    .bind(Param::Text(sample.clone()))
+                    .push(", ")
+                    .bind(Param::Text(worker.clone()))
+                    .push(", 0, '[]', '\n', 0, '', '', '', '', '', 0, ")
+                    .bind(Param::Int(now))
+                    .push(")");
+            }
+            q.push(" on conflict do nothing");
+            added += q
+                .query()
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?
+                .rows_affected();
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(added)
+    }
+
+    pub(crate) async fn item_load_rows(&self, task_id: &str) -> StoreResult<Vec<(String, i64)>> {
+        let rows = sqlx::query(
+            "select worker_id, count(*) as n from team_task_items where task_id = $1 \
+             group by worker_id",
+        )
+        .bind(task_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("worker_id").map_err(db)?,
+                    r.try_get("n").map_err(db)?,
+                ))
+            })
+            .collect()
+    }
+
+    pub(crate) async fn allocated_rows(
+        &self,
+        task_id: &str,
+        sample_ids: &[String],
+    ) -> StoreResult<Vec<String>> {
+        if sample_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<&str> = sample_ids.iter().map(String::as_str).collect();
+        let mut q = Sql::new("select distinct sample_id from team_task_items where task_id = ");
+        q.bind(Param::Text(task_id.to_owned()));
+        push_in(&mut q, " and sample_id", &ids);
+        let rows = q.query().fetch_all(&self.pool).await.map_err(db)?;
+        rows.iter()
+            .map(|r| r.try_get("sample_id").map_err(db))
+            .collect()
+    }
+
+    pub(crate) async fn list_item_rows(
+        &self,
+        task: &TeamTask,
+        f: &ItemFilter,
+        samples: &SampleFilter,
+        offset: i64,
+        limit: i64,
+    ) -> StoreResult<(Vec<(TaskItem, Sample)>, i64)> {
+        let mut filter = Sql::new(" from team_task_items i join samples s on s.dataset_id = ");
+        filter
+            .bind(Param::Text(task.dataset_id.clone()))
+            .push(" and s.id = i.sample_id where i.task_id = ")
+            .bind(Param::Text(task.id.clone()));
+        push_item_filter(&mut filter, f);
+        push_filter(&mut filter, samples);
+        let total: i64 = Sql::with_filter("select count(*) as n", &filter)
+            .query()
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)?
+            .try_get("n")
+            .map_err(db)?;
+        let mut page = Sql::with_filter(
+            &format!(
+                "select {ITEM_COLUMNS}, s.id, s.dataset_id, s.path, s.name, s.size, \
+                 s.sample_type, s.status, s.labels as sample_labels, s.metadata, \
+                 s.create_time as sample_create_time, s.update_time as sample_update_time"
+            ),
+            &filter,
+        );
+        page.push(" order by i.sample_id, i.worker_id limit ")
+            .bind(Param::Int(limit))
+            .push(" offset ")
+            .bind(Param::Int(offset.saturating_mul(limit)));
+        let rows = page.query().fetch_all(&self.pool).await.map_err(db)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let it = item(row)?;
+            let labels: String = row.try_get("sample_labels").map_err(db)?;
+            let metadata: String = row.try_get("metadata").map_err(db)?;
+            let sample = Sample {
+                id: row.try_get("id").map_err(db)?,
+                dataset_id: row.try_get("dataset_id").map_err(db)?,
+                path: row.try_get("path").map_err(db)?,
+                name: row.try_get("name").map_err(db)?,
+                size: row.try_get("size").map_err(db)?,
+                sample_type: i32_col(row, "sample_type")?,
+                status: row.try_get("status").map_err(db)?,
+                labels: json(&labels, "sample labels")?,
+                metadata: json(&metadata, "sample metadata")?,
+                create_time: row.try_get("sample_create_time").map_err(db)?,
+                update_time: row.try_get("sample_update_time").map_err(db)?,
+            };
+            out.push((it, sample));
+        }
+        Ok((out, total))
+    }
+
+    pub(crate) async fn items_of_rows(
+        &self,
+        task_id: &str,
+        sample_ids: &[String],
+    ) -> StoreResult<Vec<TaskItem>> {
+        if sample_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<&str> = sample_ids.iter().map(String::as_str).collect();
+        let mut q = Sql::new(&format!(
+            "select {ITEM_COLUMNS} from team_task_items i where i.task_id = "
+        ));
+        q.bind(Param::Text(task_id.to_owned()));
+        push_in(&mut q, " and i.sample_id", &ids);
+        q.push(" order by i.sample_id, i.worker_id");
+        let rows = q.query().fetch_all(&self.pool).await.map_err(db)?;
+        rows.iter().map(item).collect()
+    }
+
+    pub(crate) async fn write_item_rows(
+        &self,
+        task_id: &str,
+        writes: &[ItemWrite],
+        round_id: Option<&str>,
+    ) -> StoreResult<Vec<bool>> {
+        let (_gate, mut tx) = self.begin_write().await?;
+        let mut out = Vec::with_capacity(writes.len());
+        for w in writes {
+            let it = &w.item;
+            let n = sqlx::query(
+                "update team_task_items set state = $1, labels = $2, label_keys = $3, \
+                 labeled_time = $4, review_accept = $5, review_comment = $6, review_score = $7, \
+                 reviewer_id = $8, check_task_id = $9, check_accept = $10, check_comment = $11, \
+                 check_score = $12, update_time = $13 \
+                 where task_id = $14 and sample_id = $15 and worker_id = $16 and state = $17",
+            )
+            .bind(i64::from(it.state))
+            .bind(to_json(&it.labels)?)
+            .bind(label_keys(&it.labels))
+            .bind(it.labeled_time)
+            .bind(opt_int(it.review_accept))
+            .bind(&it.review_comment)
+            .bind(&it.review_score)
+            .bind(&it.reviewer_id)
+            .bind(it.check_task_id.as_deref())
+            .bind(opt_int(it.check_accept))
+            .bind(&it.check_comment)
+            .bind(&it.check_score)
+            .bind(it.update_time)
+            .bind(task_id)
+            .bind(&it.sample_id)
+            .bind(&it.worker_id)
+            .bind(i64::from(w.expect_state))
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?
+            .rows_affected();
+            out.push(n > 0);
+        }
+        if let Some(r) = round_id {
+            refresh_round(&mut tx, task_id, r).await?;
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(out)
+    }
+
+    pub(crate) async fn item_count_rows(
+        &self,
+        task_id: &str,
+    ) -> StoreResult<Vec<(String, i32, i64)>> {
+        let rows = sqlx::query(
+            "select worker_id, state, count(*) as n from team_task_items where task_id = $1 \
+             group by worker_id, state",
+        )
+        .bind(task_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("worker_id").map_err(db)?,
+                    i32_col(r, "state")?,
+                    r.try_get("n").map_err(db)?,
+                ))
+            })
+            .collect()
+    }
+
+    pub(crate) async fn sample_count_rows(
+        &self,
+        task: &TeamTask,
+    ) -> StoreResult<(StateCounts, i64)> {
+        let rows = sqlx::query(
+            "select least_state, count(*) as n from (select min(state) as least_state \
+             from team_task_items where task_id = $1 group by sample_id) t group by least_state",
+        )
+        .bind(&task.id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        let mut counts = StateCounts::default();
+        for r in &rows {
+            counts.add(i32_col(r, "least_state")?, r.try_get("n").map_err(db)?);
+        }
+        let deleted: i64 = sqlx::query(
+            "select count(distinct i.sample_id) as n from team_task_items i where i.task_id = $1 \
+             and not exists (select 1 from samples s where s.dataset_id = $2 and s.id = i.sample_id)",
+        )
+        .bind(&task.id)
+        .bind(&task.dataset_id)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db)?
+        .try_get("n")
+        .map_err(db)?;
+        Ok((counts, deleted))
+    }
+
+    pub(crate) async fn open_round_rows(
+        &self,
+        task_id: &str,
+        expect_status: i32,
+        r: &CheckRound,
+        size: i64,
+    ) -> StoreResult<Option<i64>> {
+        use labelhive_domain::team_task::task_status;
+        let (_gate, mut tx) = self.begin_write().await?;
+        let now = now_ms();
+        let moved = sqlx::query(
+            "update team_tasks set status = $1, checking_task_id = $2, action = null, \
+             update_time = $3 where id = $4 and status = $5",
+        )
+        .bind(i64::from(task_status::ACCEPTING))
+        .bind(&r.id)
+        .bind(now)
+        .bind(task_id)
+        .bind(i64::from(expect_status))
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?
+        .rows_affected();
+        if moved == 0 {
+            return Ok(None);
+        }
+        // Whole samples whose every item waits for acceptance (or was accepted in an
+        // earlier round), in random order.
+        let picked = sqlx::query(
+            "select sample_id from team_task_items where task_id = $1 group by sample_id \
+             having min(state) = $2 order by random() limit $3",
+        )
+        .bind(task_id)
+        .bind(i64::from(item_state::UNCHECK))
+        .bind(size)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+        let ids: Vec<String> = picked
+            .iter()
+            .map(|row| row.try_get("sample_id").map_err(db))
+            .collect::<StoreResult<_>>()?;
+        for chunk in ids.chunks(500) {
+            let refs: Vec<&str> = chunk.iter().map(String::as_str).collect();
+            let mut q = Sql::new("update team_task_items set state = ");
+            q.bind(Param::Int(i64::from(item_state::SAMPLED)))
+                .push(", check_task_id = ")
+                .bind(Param::Text(r.id.clone()))
+                .push(", check_accept = null, check_comment = '', check_score = '', update_time = ")
+                .bind(Param::Int(now))
+                .push(" where task_id = ")
+                .bind(Param::Text(task_id.to_owned()))
+                .push(" and state = ")
+                .bind(Param::Int(i64::from(item_state::UNCHECK)));
+            push_in(&mut q, " and sample_id", &refs);
+            q.query().execute(&mut *tx).await.map_err(db)?;
+        }
+        let sampled = i64::try_from(ids.len()).unwrap_or(i64::MAX);
+        sqlx::query(
+            "insert into team_task_checks (id, task_id, sampling_num, sampling_rate, \
+             total_sample_count, sampled_sample_count, accepted_sample_count, \
+             rejected_sample_count, total_score, scored_count, create_time) \
+             values ($1, $2, $3, $4, $5, $6, 0, 0, 0, 0, $7)",
+        )
+        .bind(&r.id)
+        .bind(task_id)
+        .bind(r.sampling_num)
+        .bind(r.sampling_rate)
+        .bind(r.total_sample_count)
+        .bind(sampled)
+        .bind(r.create_time)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        Ok(Some(sampled))
+    }
+
+    pub(crate) async fn round_rows(&self, task_id: &str) -> StoreResult<Vec<CheckRound>> {
+        let rows = sqlx::query(
+            "select id, sampling_num, sampling_rate, total_sample_count, sampled_sample_count, \
+             accepted_sample_count, rejected_sample_count, total_score, scored_count, create_time \
+             from team_task_checks where task_id = $1 order by create_time, id",
+        )
+        .bind(task_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        rows.iter().map(round).collect()
+    }
+
+    pub(crate) async fn end_round_rows(
+        &self,
+        task: &TeamTask,
+        moves: &[Move],
+        status: i32,
+        job: Option<&labelhive_domain::job::NewJob>,
+    ) -> StoreResult<bool> {
+        use labelhive_domain::team_task::task_status;
+        let (_gate, mut tx) = self.begin_write().await?;
+        let now = now_ms();
+        let moved = sqlx::query(
+            "update team_tasks set status = $1, action = $2, overwrite_last_result = $3, \
+             update_time = $4 where id = $5 and status = $6",
+        )
+        .bind(i64::from(status))
+        .bind(task.action.map(i64::from))
+        .bind(i64::from(task.overwrite_last_result))
+        .bind(now)
+        .bind(&task.id)
+        .bind(i64::from(task_status::ACCEPTING))
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?
+        .rows_affected();
+        if moved == 0 {
+            return Ok(false);
+        }
+        // Each move reads the states before any move ran: `from` states are distinct
+        // and no `to` of one move is the `from` of a later one with the same verdict.
+        for m in moves {
+            let mut q = Sql::new("update team_task_items set state = ");
+            q.bind(Param::Int(i64::from(m.to)))
+                .push(", synced = 0, update_time = ")
+                .bind(Param::Int(now));
+            if m.to == item_state::UNCHECK {
+                q.push(", check_accept = null, check_comment = '', check_score = ''");
+            }
+            q.push(" where task_id = ")
+                .bind(Param::Text(task.id.clone()))
+                .push(" and state = ")
+                .bind(Param::Int(i64::from(m.from)));
+            if let Some(v) = m.verdict {
+                q.push(" and check_accept = ")
+                    .bind(Param::Int(i64::from(v)));
+            }
+            q.query().execute(&mut *tx).await.map_err(db)?;
+        }
+        if let Some(job) = job {
+            insert_job(&mut tx, job, now).await?;
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(true)
+    }
+
+    pub(crate) async fn accepted_unsynced_rows(
+        &self,
+        task_id: &str,
+        after: &str,
+        limit: i64,
+    ) -> StoreResult<Vec<(String, Vec<TaskItem>)>> {
+        let picked = sqlx::query(
+            "select sample_id from team_task_items where task_id = $1 and sample_id > $2 \
+             group by sample_id having min(state) = $3 and min(synced) = 0 \
+             order by sample_id limit $4",
+        )
+        .bind(task_id)
+        .bind(after)
+        .bind(i64::from(item_state::ACCEPTED))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        let ids: Vec<String> = picked
+            .iter()
+            .map(|row| row.try_get("sample_id").map_err(db))
+            .collect::<StoreResult<_>>()?;
+        let items = self.items_of_rows(task_id, &ids).await?;
+        let mut out: Vec<(String, Vec<TaskItem>)> =
+            ids.into_iter().map(|i| (i, Vec::new())).collect();
+        for it in items {
+            if let Some(slot) = out.iter_mut().find(|(s, _)| *s == it.sample_id) {
+                slot.1.push(it);
+            }
+        }
+        Ok(out)
+    }
+
+    pub(crate) async fn mark_synced_rows(
+        &self,
+        task_id: &str,
+        sample_ids: &[String],
+    ) -> StoreResult<()> {
+        if sample_ids.is_empty() {
+            return Ok(());
+        }
+        let (_gate, mut tx) = self.begin_write().await?;
+        let ids: Vec<&str> = sample_ids.iter().map(String::as_str).collect();
+        let mut q = Sql::new("update team_task_items set synced = 1 where task_id = ");
+        q.bind(Param::Text(task_id.to_owned()));
+        push_in(&mut q, " and sample_id", &ids);
+        q.query().execute(&mut *tx).await.map_err(db)?;
+        tx.commit().await.map_err(db)
+    }
+}

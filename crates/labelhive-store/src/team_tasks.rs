@@ -1,0 +1,460 @@
+//! Team labeling tasks and their members.
+//!
+//! Status changes are compare-and-set on the task row (`where status = $expected`), so
+//! two requests racing to start, accept or end a task cannot both win.
+
+use async_trait::async_trait;
+use labelhive_domain::job::NewJob;
+use labelhive_domain::sample::Sample;
+use labelhive_domain::search::SampleFilter;
+use labelhive_domain::store::{MemberTaskQuery, StoreError, StoreResult, TeamTaskStore};
+use labelhive_domain::team_task::{
+    CheckRound, ItemFilter, ItemWrite, Move, StateCounts, TaskItem, TaskMember, TeamTask,
+};
+use labelhive_domain::time::now_ms;
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+
+use crate::jobs::insert_job;
+use crate::rows::{bool_col, i32_col};
+use crate::samples::push_in;
+use crate::sql::{Param, Sql};
+use crate::{db, on_unique, SqlStore};
+
+pub(crate) const TASK_COLUMNS: &str = "t.id, t.project_id, t.dataset_id, t.name, t.description, \
+     t.status, t.repetition, t.auto_sync_dataset, t.synchronize_data, \
+     t.synchronize_auto_labeling_data, t.data_sync_type, t.sample_conditions, t.agency, \
+     t.checking_task_id, t.action, t.overwrite_last_result, t.create_time, t.update_time";
+
+fn task(row: &AnyRow) -> Result<TeamTask, StoreError> {
+    let action: Option<i64> = row.try_get("action").map_err(db)?;
+    Ok(TeamTask {
+        id: row.try_get("id").map_err(db)?,
+        project_id: row.try_get("project_id").map_err(db)?,
+        dataset_id: row.try_get("dataset_id").map_err(db)?,
+        name: row.try_get("name").map_err(db)?,
+        description: row.try_get("description").map_err(db)?,
+        status: i32_col(row, "status")?,
+        repetition: row.try_get("repetition").map_err(db)?,
+        auto_sync_dataset: bool_col(row, "auto_sync_dataset")?,
+        synchronize_data: bool_col(row, "synchronize_data")?,
+        synchronize_auto_labeling_data: bool_col(row, "synchronize_auto_labeling_data")?,
+        data_sync_type: row.try_get("data_sync_type").map_err(db)?,
+        sample_conditions: row.try_get("sample_conditions").map_err(db)?,
+        agency: row.try_get("agency").map_err(db)?,
+        checking_task_id: row.try_get("checking_task_id").map_err(db)?,
+        action: action.and_then(|a| i32::try_from(a).ok()),
+        overwrite_last_result: bool_col(row, "overwrite_last_result")?,
+        create_time: row.try_get("create_time").map_err(db)?,
+        update_time: row.try_get("update_time").map_err(db)?,
+        members: Vec::new(),
+    })
+}
+
+fn member(row: &AnyRow) -> Result<(String, TaskMember), StoreError> {
+    Ok((
+        row.try_get("task_id").map_err(db)?,
+        TaskMember {
+            worker_id: row.try_get("worker_id").map_err(db)?,
+            workforce_id: row.try_get("workforce_id").map_err(db)?,
+            email: row.try_get("email").map_err(db)?,
+            role: i32_col(row, "role")?,
+        },
+    ))
+}
+
+async fn insert_members(tx: &mut Transaction<'_, Any>, t: &TeamTask) -> StoreResult<()> {
+    for m in &t.members {
+        sqlx::query(
+            "insert into team_task_workers (task_id, worker_id, workforce_id, email, role) \
+             values ($1, $2, $3, $4, $5)",
+        )
+        .bind(&t.id)
+        .bind(&m.worker_id)
+        .bind(&m.workforce_id)
+        .bind(&m.email)
+        .bind(i64::from(m.role))
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
+    }
+    Ok(())
+}
+
+impl SqlStore {
+    /// Fills the members of `tasks` with one query.
+    async fn with_members(&self, mut tasks: Vec<TeamTask>) -> StoreResult<Vec<TeamTask>> {
+        if tasks.is_empty() {
+            return Ok(tasks);
+        }
+        let ids: Vec<&str> = tasks.iter().map(|t| t.id.as_str()).collect();
+        let mut q = Sql::new(
+            "select task_id, worker_id, workforce_id, email, role from team_task_workers where ",
+        );
+        push_in(&mut q, "task_id", &ids);
+        q.push(" order by workforce_id, role desc, email");
+        let rows = q.query().fetch_all(&self.pool).await.map_err(db)?;
+        for row in &rows {
+            let (task_id, m) = member(row)?;
+            if let Some(t) = tasks.iter_mut().find(|t| t.id == task_id) {
+                t.members.push(m);
+            }
+        }
+        Ok(tasks)
+    }
+
+    pub(crate) async fn create_team_task_row(&self, t: &TeamTask) -> StoreResult<()> {
+        let (_gate, mut tx) = self.begin_write().await?;
+        sqlx::query(&format!(
+            "insert into team_tasks ({}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
+             $12, $13, $14, $15, $16, $17, $18)",
+            TASK_COLUMNS.replace("t.", "")
+        ))
+        .bind(&t.id)
+        .bind(&t.project_id)
+        .bind(&t.dataset_id)
+        .bind(&t.name)
+        .bind(&t.description)
+        .bind(i64::from(t.status))
+        .bind(t.repetition)
+        .bind(i64::from(t.auto_sync_dataset))
+        .bind(i64::from(t.synchronize_data))
+        .bind(i64::from(t.synchronize_auto_labeling_data))
+        .bind(t.data_sync_type)
+        .bind(&t.sample_conditions)
+        .bind(&t.agency)
+        .bind(t.checking_task_id.as_deref())
+        .bind(t.action.map(i64::from))
+        .bind(i64::from(t.overwrite_last_result))
+        .bind(t.create_time)
+        .bind(t.update_time)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| on_unique(e, "team_tasks_dataset_name"))?;
+        insert_members(&mut tx, t).await?;
+        tx.commit().await.map_err(db)
+    }
+
+    pub(crate) async fn team_task_row(
+        &self,
+        dataset_id: &str,
+        task_id: &str,
+    ) -> StoreResult<Option<TeamTask>> {
+        let row = sqlx::query(&format!(
+            "select {TASK_COLUMNS} from team_tasks t where t.id = $1 and t.dataset_id = $2"
+        ))
+        .bind(task_id)
+        .bind(dataset_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(self.with_members(vec![task(&row)?]).await?.pop())
+    }
+
+    pub(crate) async fn list_team_task_rows(
+        &self,
+        dataset_id: &str,
+        offset: i64,
+        limit: i64,
+    ) -> StoreResult<(Vec<TeamTask>, i64)> {
+        let total: i64 = sqlx::query("select count(*) as n from team_tasks where dataset_id = $1")
+            .bind(dataset_id)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)?
+            .try_get("n")
+            .map_err(db)?;
+        let rows = sqlx::query(&format!(
+            "select {TASK_COLUMNS} from team_tasks t where t.dataset_id = $1 \
+             order by t.create_time desc, t.id desc limit $2 offset $3"
+        ))
+        .bind(dataset_id)
+        .bind(limit)
+        .bind(offset.saturating_mul(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        let tasks = rows.iter().map(task).collect::<StoreResult<Vec<_>>>()?;
+        Ok((self.with_members(tasks).await?, total))
+    }
+
+    pub(crate) async fn member_task_rows(
+        &self,
+        project_id: &str,
+        q: &MemberTaskQuery,
+    ) -> StoreResult<(Vec<(TeamTask, TaskMember)>, i64)> {
+        let mut filter = Sql::new(
+            " from team_task_workers m join team_tasks t on t.id = m.task_id where t.project_id = ",
+        );
+        filter.bind(Param::Text(project_id.to_owned()));
+        if let Some(w) = &q.worker_id {
+            filter
+                .push(" and m.worker_id = ")
+                .bind(Param::Text(w.clone()));
+        }
+        if let Some(text) = &q.search_content {
+            let escaped = text
+                .to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            filter
+                .push(" and lower(t.name) like ")
+                .bind(Param::Text(format!("%{escaped}%")))
+                .push(" escape '\\'");
+        }
+        let total: i64 = Sql::with_filter("select count(*) as n", &filter)
+            .query()
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)?
+            .try_get("n")
+            .map_err(db)?;
+        let key = if q.by_name { "t.name" } else { "t.create_time" };
+        let dir = if q.ascending { "asc" } else { "desc" };
+        let mut page = Sql::with_filter(
+            &format!(
+                "select {TASK_COLUMNS}, m.task_id, m.worker_id, m.workforce_id, m.email, m.role"
+            ),
+            &filter,
+        );
+        page.push(&format!(
+            " order by {key} {dir}, t.id {dir}, m.worker_id, m.workforce_id limit "
+        ))
+        .bind(Param::Int(q.limit))
+        .push(" offset ")
+        .bind(Param::Int(q.offset.saturating_mul(q.limit)));
+        let rows = page.query().fetch_all(&self.pool).await.map_err(db)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            out.push((task(row)?, member(row)?.1));
+        }
+        Ok((out, total))
+    }
+
+    pub(crate) async fn save_team_task_row(
+        &self,
+        t: &TeamTask,
+        expect_status: i32,
+        job: Option<&NewJob>,
+    ) -> StoreResult<bool> {
+        let (_gate, mut tx) = self.begin_write().await?;
+        let done = sqlx::query(
+            "update team_tasks set name = $1, description = $2, status = $3, \
+             checking_task_id = $4, action = $5, overwrite_last_result = $6, update_time = $7 \
+             where id = $8 and status = $9",
+        )
+        .bind(&t.name)
+        .bind(&t.description)
+        .bind(i64::from(t.status))
+        .bind(t.checking_task_id.as_deref())
+        .bind(t.action.map(i64::from))
+        .bind(i64::from(t.overwrite_last_result))
+        .bind(t.update_time)
+        .bind(&t.id)
+        .bind(i64::from(expect_status))
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| on_unique(e, "team_tasks_dataset_name"))?
+        .rows_affected();
+        if done == 0 {
+            return Ok(false);
+        }
+        sqlx::query("delete from team_task_workers where task_id = $1")
+            .bind(&t.id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        insert_members(&mut tx, t).await?;
+        if let Some(job) = job {
+            insert_job(&mut tx, job, now_ms()).await?;
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(true)
+    }
+
+    pub(crate) async fn delete_team_task_row(
+        &self,
+        dataset_id: &str,
+        task_id: &str,
+    ) -> StoreResult<bool> {
+        // Members, items and rounds go with it (foreign keys cascade).
+        let n = sqlx::query("delete from team_tasks where id = $1 and dataset_id = $2")
+            .bind(task_id)
+            .bind(dataset_id)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?
+            .rows_affected();
+        Ok(n > 0)
+    }
+
+    pub(crate) async fn set_team_task_status_row(
+        &self,
+        task_id: &str,
+        from: &[i32],
+        to: i32,
+    ) -> StoreResult<bool> {
+        let (_gate, mut tx) = self.begin_write().await?;
+        let mut q = Sql::new("update team_tasks set status = ");
+        q.bind(Param::Int(i64::from(to)))
+            .push(", update_time = ")
+            .bind(Param::Int(now_ms()))
+            .push(" where id = ")
+            .bind(Param::Text(task_id.to_owned()))
+            .push(" and status in (");
+        for (i, s) in from.iter().enumerate() {
+            if i > 0 {
+                q.push(", ");
+            }
+            q.bind(Param::Int(i64::from(*s)));
+        }
+        q.push(")");
+        let n = q
+            .query()
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?
+            .rows_affected();
+        tx.commit().await.map_err(db)?;
+        Ok(n > 0)
+    }
+}
+
+#[async_trait]
+impl TeamTaskStore for SqlStore {
+    async fn create_team_task(&self, task: &TeamTask) -> StoreResult<()> {
+        self.create_team_task_row(task).await
+    }
+
+    async fn team_task(&self, dataset_id: &str, task_id: &str) -> StoreResult<Option<TeamTask>> {
+        self.team_task_row(dataset_id, task_id).await
+    }
+
+    async fn list_team_tasks(
+        &self,
+        dataset_id: &str,
+        offset: i64,
+        limit: i64,
+    ) -> StoreResult<(Vec<TeamTask>, i64)> {
+        self.list_team_task_rows(dataset_id, offset, limit).await
+    }
+
+    async fn member_tasks(
+        &self,
+        project_id: &str,
+        q: &MemberTaskQuery,
+    ) -> StoreResult<(Vec<(TeamTask, TaskMember)>, i64)> {
+        self.member_task_rows(project_id, q).await
+    }
+
+    async fn save_team_task(
+        &self,
+        task: &TeamTask,
+        expect_status: i32,
+        job: Option<&NewJob>,
+    ) -> StoreResult<bool> {
+        self.save_team_task_row(task, expect_status, job).await
+    }
+
+    async fn delete_team_task(&self, dataset_id: &str, task_id: &str) -> StoreResult<bool> {
+        self.delete_team_task_row(dataset_id, task_id).await
+    }
+
+    async fn allocate_items(
+        &self,
+        task_id: &str,
+        pairs: &[(String, String)],
+        now: i64,
+    ) -> StoreResult<u64> {
+        self.allocate_item_rows(task_id, pairs, now).await
+    }
+
+    async fn item_loads(&self, task_id: &str) -> StoreResult<Vec<(String, i64)>> {
+        self.item_load_rows(task_id).await
+    }
+
+    async fn allocated(&self, task_id: &str, sample_ids: &[String]) -> StoreResult<Vec<String>> {
+        self.allocated_rows(task_id, sample_ids).await
+    }
+
+    async fn list_items(
+        &self,
+        task: &TeamTask,
+        f: &ItemFilter,
+        samples: &SampleFilter,
+        offset: i64,
+        limit: i64,
+    ) -> StoreResult<(Vec<(TaskItem, Sample)>, i64)> {
+        self.list_item_rows(task, f, samples, offset, limit).await
+    }
+
+    async fn items_of(&self, task_id: &str, sample_ids: &[String]) -> StoreResult<Vec<TaskItem>> {
+        self.items_of_rows(task_id, sample_ids).await
+    }
+
+    async fn write_items(
+        &self,
+        task_id: &str,
+        writes: &[ItemWrite],
+        round: Option<&str>,
+    ) -> StoreResult<Vec<bool>> {
+        self.write_item_rows(task_id, writes, round).await
+    }
+
+    async fn item_counts(&self, task_id: &str) -> StoreResult<Vec<(String, i32, i64)>> {
+        self.item_count_rows(task_id).await
+    }
+
+    async fn sample_counts(&self, task: &TeamTask) -> StoreResult<(StateCounts, i64)> {
+        self.sample_count_rows(task).await
+    }
+
+    async fn open_round(
+        &self,
+        task_id: &str,
+        expect_status: i32,
+        round: &CheckRound,
+        size: i64,
+    ) -> StoreResult<Option<i64>> {
+        self.open_round_rows(task_id, expect_status, round, size)
+            .await
+    }
+
+    async fn rounds(&self, task_id: &str) -> StoreResult<Vec<CheckRound>> {
+        self.round_rows(task_id).await
+    }
+
+    async fn end_round(
+        &self,
+        task: &TeamTask,
+        moves: &[Move],
+        status: i32,
+        job: Option<&NewJob>,
+    ) -> StoreResult<bool> {
+        self.end_round_rows(task, moves, status, job).await
+    }
+
+    async fn accepted_unsynced(
+        &self,
+        task_id: &str,
+        after: &str,
+        limit: i64,
+    ) -> StoreResult<Vec<(String, Vec<TaskItem>)>> {
+        self.accepted_unsynced_rows(task_id, after, limit).await
+    }
+
+    async fn mark_synced(&self, task_id: &str, sample_ids: &[String]) -> StoreResult<()> {
+        self.mark_synced_rows(task_id, sample_ids).await
+    }
+
+    async fn set_team_task_status(
+        &self,
+        task_id: &str,
+        from: &[i32],
+        to: i32,
+    ) -> StoreResult<bool> {
+        self.set_team_task_status_row(task_id, from, to).await
+    }
+}

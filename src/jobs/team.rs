@@ -1,0 +1,46 @@
+//! Team labeling jobs: allocating a started task's samples, and applying an ended
+//! acceptance to the dataset. Both bodies are idempotent service calls, so a run cut
+//! by kill -9 is simply run again by the next runner.
+
+use labelhive_domain::job::Job;
+use labelhive_domain::services::team_tasks::TeamJob;
+use labelhive_domain::store::JobOutcome;
+use labelhive_domain::DomainError;
+use serde_json::json;
+
+use super::RunEnd;
+use crate::app::AppState;
+
+/// Allocates every in-scope sample to its labelers; the task then runs.
+pub(crate) async fn allocate(state: &AppState, job: &Job) -> Result<RunEnd, DomainError> {
+    let payload: TeamJob = super::payload(job)?;
+    let Some(dataset) = super::job_dataset(state, job).await? else {
+        return Ok(RunEnd::Abandoned);
+    };
+    let added = state
+        .team_tasks
+        .allocate_all(&payload.task_id, &dataset.id)
+        .await?;
+    tracing::info!(items = added, "team task allocated");
+    Ok(RunEnd::Done(
+        JobOutcome::Succeeded(json!({ "allocated_items": added })),
+        None,
+    ))
+}
+
+/// Writes the accepted samples' consensus to the dataset and ends the acceptance.
+pub(crate) async fn sync(state: &AppState, job: &Job) -> Result<RunEnd, DomainError> {
+    let payload: TeamJob = super::payload(job)?;
+    let Some(dataset) = super::job_dataset(state, job).await? else {
+        return Ok(RunEnd::Abandoned);
+    };
+    let synced = state
+        .team_tasks
+        .sync_accepted(&payload.task_id, &dataset.id)
+        .await?;
+    tracing::info!(samples = synced, "team acceptance synchronized");
+    Ok(RunEnd::Done(
+        JobOutcome::Succeeded(json!({ "synced_samples": synced })),
+        None,
+    ))
+}
