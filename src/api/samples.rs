@@ -170,7 +170,7 @@ async fn add_samples(
     if early.is_empty() {
         return Err(ApiError::invalid("samples", "must hold 1 to 1000 samples"));
     }
-    let mut done = if inputs.is_empty() {
+    let done = if inputs.is_empty() {
         Vec::new()
     } else {
         state
@@ -182,8 +182,22 @@ async fn add_samples(
                 req.final_annotation.unwrap_or(true),
             )
             .await?
+    };
+    // Team tasks with synchronize_data take the new samples at once.
+    let added: Vec<String> = done
+        .iter()
+        .filter_map(|(_, r)| r.as_ref().ok().cloned())
+        .collect();
+    if !added.is_empty() {
+        if let Err(e) = state
+            .team_tasks
+            .allocate_arrivals(&dataset_id, &added)
+            .await
+        {
+            tracing::warn!(error = %e, "allocating new samples to team tasks failed");
+        }
     }
-    .into_iter();
+    let mut done = done.into_iter();
     let results: Vec<UploadSampleResp> = early
         .into_iter()
         .map(|e| {

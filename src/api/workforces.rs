@@ -162,10 +162,10 @@ async fn list_teams(
     caller: Caller,
     Query(p): Params,
 ) -> ApiResult<Json<Value>> {
-    if let Some(task) = param(&p, "workforce_task_id") {
-        // Team labeling tasks are not built yet, so no task id names one.
-        return Err(DomainError::WorkforceTaskNotFound(task.to_owned()).into());
-    }
+    let of_task = match param(&p, "workforce_task_id") {
+        Some(task) => Some(state.team_tasks.teams_of(&caller.project_id, task).await?),
+        None => None,
+    };
     let sort_by = match param(&p, "sort_by") {
         None | Some("create_time") => WorkforceSort::CreateTime,
         Some("workforce_name") => WorkforceSort::Name,
@@ -177,6 +177,7 @@ async fn list_teams(
         }
     };
     let q = WorkforceQuery {
+        ids: of_task,
         search_content: param(&p, "search_content").map(str::to_owned),
         sort_by,
         ascending: ascending(&p)?,

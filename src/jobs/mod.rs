@@ -146,6 +146,7 @@ impl Runner {
         let store = &self.state.store;
         let recorded = match ended {
             Ok(RunEnd::Done(outcome, dataset_status)) => {
+                self.allocate_arrivals(&job).await;
                 store
                     .finish_job(&job.id, &self.owner, &outcome, dataset_status)
                     .await
@@ -188,6 +189,28 @@ impl Runner {
             Ok(true) => tracing::info!("job ended"),
             Ok(false) => tracing::info!("job ended after losing its lease; result dropped"),
             Err(e) => tracing::error!(error = %e, "recording the end of a job failed"),
+        }
+    }
+
+    /// After an import or a synchronization, team tasks with `synchronize_data` get
+    /// the new samples. A failure is logged: the samples stay, and the next arrival
+    /// allocates them.
+    async fn allocate_arrivals(&self, job: &Job) {
+        if job.kind != kind::IMPORT && job.kind != kind::SYNC {
+            return;
+        }
+        let Some(dataset_id) = job.dataset_id.as_deref() else {
+            return;
+        };
+        match self
+            .state
+            .team_tasks
+            .allocate_arrivals(dataset_id, &[])
+            .await
+        {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(items = n, "new samples allocated to team tasks"),
+            Err(e) => tracing::warn!(error = %e, "allocating new samples to team tasks failed"),
         }
     }
 

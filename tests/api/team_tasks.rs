@@ -14,6 +14,7 @@ use crate::helpers::{assert_error_in, Backend, TestApp};
 both_backends!(team_labeling_with_review_and_acceptance_reaches_the_dataset);
 both_backends!(three_labelers_per_sample_give_the_dataset_their_consensus);
 both_backends!(roles_are_enforced_and_bad_requests_change_nothing);
+both_backends!(samples_added_later_reach_tasks_that_synchronize_data);
 
 fn b64(s: &str) -> String {
     use base64::Engine;
@@ -251,6 +252,13 @@ async fn team_labeling_with_review_and_acceptance_reaches_the_dataset(backend: B
     );
     let listed = app.get(&tasks(&ds)).await.body;
     assert_eq!(listed["count"], 1);
+    // The team list filtered by the task names its team.
+    let teams = app
+        .get(&format!("/workforces?workforce_task_id={task}"))
+        .await
+        .body;
+    assert_eq!(teams["total_number"], 1, "{teams}");
+    assert_eq!(teams["workforces"][0]["workforce_id"], team_id.as_str());
     assert_eq!(listed["tasks"][0]["task_name"], "task-eb17");
 
     // The manager starts it; allocation gives each labeler three samples.
@@ -995,5 +1003,65 @@ async fn roles_are_enforced_and_bad_requests_change_nothing(backend: Backend) {
     let d = app.get(&format!("{path}?sample_stats=true")).await.body;
     assert_eq!(d["status"], 2, "{d}");
     assert_eq!(sample_stats(&d)[4], 1, "{d}");
+    app.stop().await;
+}
+
+async fn samples_added_later_reach_tasks_that_synchronize_data(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let ds = app.new_dataset("arrivals").await;
+    add_samples(&app, &ds, &["a.jpg", "b.jpg", "c.jpg"], false).await;
+    let (team_id, w) = team(&app, "pair", &[("a@example.com", 0), ("b@example.com", 0)]).await;
+    let config = json!({"workforces": [{"workforce_id": team_id}]});
+    let mut ids = Vec::new();
+    for (name, sync) in [("follows", true), ("fixed", false)] {
+        let r = app
+            .post(
+                &tasks(&ds),
+                &json!({"task_name": name, "synchronize_data": sync, "workforces_config": config}),
+            )
+            .await;
+        let id = r.body["task_id"].as_str().unwrap().to_owned();
+        assert_eq!(
+            app.post(&format!("{}/{id}", tasks(&ds)), &json!({}))
+                .await
+                .status,
+            StatusCode::OK
+        );
+        wait_status(&app, &ds, &id, 1).await;
+        ids.push(id);
+    }
+    let a = app.worker_token(&w[0]).await;
+    let b = app.worker_token(&w[1]).await;
+    let count = |token: String, task: String| {
+        let (app, ds) = (&app, ds.clone());
+        async move { items_of(app, &token, &ds, &task, "").await.len() }
+    };
+    assert_eq!(
+        count(a.clone(), ids[0].clone()).await + count(b.clone(), ids[0].clone()).await,
+        3
+    );
+    // Three uploads later: the synchronizing task takes them, balanced; the other not.
+    add_samples(&app, &ds, &["d.jpg", "e.jpg", "f.jpg"], false).await;
+    let (na, nb) = (
+        count(a.clone(), ids[0].clone()).await,
+        count(b.clone(), ids[0].clone()).await,
+    );
+    assert_eq!(
+        (na + nb, na.abs_diff(nb)),
+        (6, 0),
+        "balanced: {na} and {nb}"
+    );
+    assert_eq!(
+        count(a.clone(), ids[1].clone()).await + count(b.clone(), ids[1].clone()).await,
+        3
+    );
+    let d = app
+        .get(&format!("{}/{}?sample_stats=true", tasks(&ds), ids[0]))
+        .await
+        .body;
+    assert_eq!(d["synchronize_data"], true);
+    assert_eq!(sample_stats(&d)[0], 6, "{d}");
     app.stop().await;
 }

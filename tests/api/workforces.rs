@@ -623,12 +623,20 @@ async fn team_and_member_requests_are_checked_and_change_nothing(backend: Backen
             "ModelArts.4601",
         ),
         (
-            "worker tasks",
+            "worker tasks sort",
             Method::GET,
-            "/workforces/worker-tasks".into(),
+            "/workforces/worker-tasks?sort_by=email".into(),
             None,
-            501,
-            "ModelArts.0104",
+            400,
+            "ModelArts.0101",
+        ),
+        (
+            "worker tasks limit",
+            Method::GET,
+            "/workforces/worker-tasks?limit=0".into(),
+            None,
+            400,
+            "ModelArts.0101",
         ),
     ];
     for (case, method, path, body, status, code) in cases {

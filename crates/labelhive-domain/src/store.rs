@@ -579,6 +579,12 @@ pub trait TeamTaskStore {
     async fn create_team_task(&self, task: &TeamTask) -> StoreResult<()>;
     /// One task of the dataset, with its members.
     async fn team_task(&self, dataset_id: &str, task_id: &str) -> StoreResult<Option<TeamTask>>;
+    /// One task of the project, whatever its dataset.
+    async fn project_team_task(
+        &self,
+        project_id: &str,
+        task_id: &str,
+    ) -> StoreResult<Option<TeamTask>>;
     /// A page of the dataset's tasks (newest first) and their total.
     async fn list_team_tasks(
         &self,

@@ -98,6 +98,8 @@ pub enum WorkforceSort {
 /// The team list's query.
 #[derive(Debug, Clone, Default)]
 pub struct WorkforceQuery {
+    /// Only these teams (a task's), when given.
+    pub ids: Option<Vec<String>>,
     /// Fuzzy, case-insensitive match on the name or description.
     pub search_content: Option<String>,
     /// Sort key.

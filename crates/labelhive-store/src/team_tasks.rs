@@ -332,6 +332,23 @@ impl TeamTaskStore for SqlStore {
         self.team_task_row(dataset_id, task_id).await
     }
 
+    async fn project_team_task(
+        &self,
+        project_id: &str,
+        task_id: &str,
+    ) -> StoreResult<Option<TeamTask>> {
+        let row = sqlx::query(&format!(
+            "select {TASK_COLUMNS} from team_tasks t where t.id = $1 and t.project_id = $2"
+        ))
+        .bind(task_id)
+        .bind(project_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(self.with_members(vec![task(&row)?]).await?.pop())
+    }
+
     async fn list_team_tasks(
         &self,
         dataset_id: &str,

@@ -214,6 +214,14 @@ impl WorkforceStore for SqlStore {
     ) -> StoreResult<(Vec<Workforce>, i64)> {
         let mut filter = Sql::new(" from workforces w where w.project_id = ");
         filter.bind(Param::Text(project_id.to_owned()));
+        if let Some(ids) = &q.ids {
+            if ids.is_empty() {
+                filter.push(" and 1 = 0");
+            } else {
+                let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+                push_in(&mut filter, " and w.id", &ids);
+            }
+        }
         if let Some(text) = &q.search_content {
             let pattern = like_pattern(text);
             filter

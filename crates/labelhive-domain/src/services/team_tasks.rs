@@ -147,6 +147,21 @@ impl TeamTaskService {
         Ok(task)
     }
 
+    /// The teams taking part in a task of the project (for the team list's
+    /// `workforce_task_id` filter); `WorkforceTaskNotFound` when there is no such task.
+    pub async fn teams_of(&self, project: &str, task_id: &str) -> Result<Vec<String>, DomainError> {
+        let missing = || DomainError::WorkforceTaskNotFound(task_id.to_owned());
+        if !is_resource_id(task_id) {
+            return Err(missing());
+        }
+        let task = self
+            .store
+            .project_team_task(project, task_id)
+            .await?
+            .ok_or_else(missing)?;
+        Ok(task.workforce_ids())
+    }
+
     /// Creates a task (owner only), status 6 created.
     pub async fn create(
         &self,
@@ -436,11 +451,56 @@ impl TeamTaskService {
         let Some(task) = self.store.team_task(dataset_id, task_id).await? else {
             return Ok(0);
         };
-        let filter = self.scope(&task)?;
-        let labelers = task.labelers();
+        let added = self.allocate_scope(&task, &[]).await?;
+        self.store
+            .set_team_task_status(task_id, &[task_status::STARTING], task_status::RUNNING)
+            .await?;
+        Ok(added)
+    }
+
+    /// Allocates samples that arrived after the start to the dataset's tasks with
+    /// `synchronize_data`: those of `ids` when known (an upload), else every in-scope
+    /// sample not allocated yet (after an import or a synchronization). An accepted
+    /// task with new samples runs again.
+    pub async fn allocate_arrivals(
+        &self,
+        dataset_id: &str,
+        ids: &[String],
+    ) -> Result<u64, DomainError> {
+        let (tasks, _) = self.store.list_team_tasks(dataset_id, 0, 1000).await?;
+        let mut added = 0;
+        for task in tasks.iter().filter(|t| {
+            t.synchronize_data
+                && matches!(
+                    t.status,
+                    task_status::RUNNING
+                        | task_status::REJECTED
+                        | task_status::ACCEPTING
+                        | task_status::ACCEPTED
+                )
+        }) {
+            let n = self.allocate_scope(task, ids).await?;
+            if n > 0 {
+                self.store
+                    .set_team_task_status(&task.id, &[task_status::ACCEPTED], task_status::RUNNING)
+                    .await?;
+            }
+            added += n;
+        }
+        Ok(added)
+    }
+
+    /// Allocates the in-scope samples (only `ids` when not empty) not allocated yet,
+    /// keeping the labelers balanced with what they already have.
+    async fn allocate_scope(&self, task: &TeamTask, ids: &[String]) -> Result<u64, DomainError> {
+        let mut filter = self.scope(task)?;
+        filter.ids = ids.to_vec();
         let repetition = usize::try_from(task.repetition).unwrap_or(1);
-        let mut loads: Vec<(String, i64)> = labelers.iter().map(|w| (w.clone(), 0)).collect();
-        for (w, n) in self.store.item_loads(task_id).await? {
+        let mut loads: Vec<(String, i64)> = task.labelers().into_iter().map(|w| (w, 0)).collect();
+        if loads.len() < repetition {
+            return Ok(0);
+        }
+        for (w, n) in self.store.item_loads(&task.id).await? {
             if let Some(l) = loads.iter_mut().find(|l| l.0 == w) {
                 l.1 = n;
             }
@@ -450,19 +510,19 @@ impl TeamTaskService {
         loop {
             let page = self
                 .store
-                .scan_samples(dataset_id, &filter, after, ALLOCATE_BATCH)
+                .scan_samples(&task.dataset_id, &filter, after, ALLOCATE_BATCH)
                 .await?;
             let Some((last, _)) = page.last() else { break };
             after = *last;
             let ids: Vec<String> = page.into_iter().map(|(_, s)| s.id).collect();
-            let done = self.store.allocated(task_id, &ids).await?;
+            let done = self.store.allocated(&task.id, &ids).await?;
             let fresh: Vec<String> = ids.into_iter().filter(|i| !done.contains(i)).collect();
             let pairs = allocate(&mut loads, &fresh, repetition);
-            added += self.store.allocate_items(task_id, &pairs, now_ms()).await?;
+            added += self
+                .store
+                .allocate_items(&task.id, &pairs, now_ms())
+                .await?;
         }
-        self.store
-            .set_team_task_status(task_id, &[task_status::STARTING], task_status::RUNNING)
-            .await?;
         Ok(added)
     }
 
