@@ -252,6 +252,15 @@ async fn team_labeling_with_review_and_acceptance_reaches_the_dataset(backend: B
     );
     let listed = app.get(&tasks(&ds)).await.body;
     assert_eq!(listed["count"], 1);
+    let dd = app.get(&format!("/datasets/{ds}")).await.body;
+    assert_eq!(
+        (
+            dd["exist_workforce_task"].as_bool(),
+            dd["workforce_task_count"].as_i64()
+        ),
+        (Some(true), Some(1)),
+        "{dd}"
+    );
     // The team list filtered by the task names its team.
     let teams = app
         .get(&format!("/workforces?workforce_task_id={task}"))

@@ -178,6 +178,7 @@ async fn list_datasets(
             with_labels,
             running_tasks: running.remove(&ds.id).unwrap_or_default(),
             previews,
+            team_tasks: team_task_count(&state, &ds.id).await?,
         };
         views.push(DatasetView::new(ds, extras));
     }
@@ -237,6 +238,7 @@ async fn show_dataset(
         with_labels: true,
         running_tasks,
         previews: None,
+        team_tasks: team_task_count(&state, &ds.id).await?,
     };
     // The spec's `versions` holds the current version only.
     let current = match &ds.current_version_id {
@@ -335,4 +337,14 @@ async fn show_dataset_metrics(
             "failed_system": empty,
         }
     })))
+}
+
+/// How many team labeling tasks the dataset has (one count query).
+async fn team_task_count(state: &AppState, dataset_id: &str) -> ApiResult<i64> {
+    let (_, n) = state
+        .store
+        .list_team_tasks(dataset_id, 0, 0)
+        .await
+        .map_err(labelhive_domain::DomainError::from)?;
+    Ok(n)
 }

@@ -139,6 +139,8 @@ pub struct ViewExtras {
     pub running_tasks: Vec<String>,
     /// Preview samples, when asked for.
     pub previews: Option<Vec<SamplePreview>>,
+    /// Team labeling tasks of the dataset.
+    pub team_tasks: i64,
 }
 
 impl DatasetView {
@@ -195,7 +197,7 @@ impl DatasetView {
             enterprise_project_id: "0".to_owned(),
             exist_running_task: !extras.running_tasks.is_empty(),
             // Team tasks are created by the team labeling service; none exist yet.
-            exist_workforce_task: false,
+            exist_workforce_task: extras.team_tasks > 0,
             feature_supports: vec!["0".to_owned()],
             import_data: ds.import_data,
             import_task_id: ds.import_task_id,
@@ -223,7 +225,7 @@ impl DatasetView {
             work_path: ds.work_path,
             work_path_type: ds.work_path_type,
             workforce_descriptor: ds.workforce_information.as_ref().map(descriptor),
-            workforce_task_count: 0,
+            workforce_task_count: extras.team_tasks,
             workspace_id: ds.workspace_id,
             data_sources: ds.data_sources,
             dataset_id: ds.id,
