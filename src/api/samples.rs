@@ -448,23 +448,13 @@ async fn show_stats(
         }
     }
     let (ds, stats) = state.samples.stats(&caller.project_id, &dataset_id).await?;
-    let mut label_stats = Vec::with_capacity(ds.labels.len());
+    let label_stats = crate::api::team_tasks::views::label_stats(&ds.labels, &stats.labels);
     let mut grouped: BTreeMap<String, Vec<Value>> = BTreeMap::new();
-    for label in &ds.labels {
-        let counts = stats.labels.iter().find(|c| c.name == label.name);
-        let entry = json!({
-            "name": label.name,
-            "type": label.label_type,
-            "property": label.property,
-            "attributes": label.attributes,
-            "count": counts.map_or(0, |c| c.count),
-            "sample_count": counts.map_or(0, |c| c.sample_count),
-        });
+    for (label, entry) in ds.labels.iter().zip(&label_stats) {
         grouped
             .entry(label.label_type.to_string())
             .or_default()
             .push(entry.clone());
-        label_stats.push(entry);
     }
     let mut sample_stats: BTreeMap<String, i64> = stats.states.into_iter().collect();
     let count = |s: &BTreeMap<String, i64>, k: &str| s.get(k).copied().unwrap_or(0);

@@ -99,3 +99,13 @@ pub(crate) fn bind_all<'q>(
     }
     q
 }
+
+/// `%text%` for a case-insensitive `like ... escape '\'`.
+pub(crate) fn like_pattern(text: &str) -> String {
+    let escaped = text
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}

@@ -18,7 +18,7 @@ use sqlx::{Any, Row, Transaction};
 
 use crate::filters::push_filter;
 use crate::jobs::insert_job;
-use crate::rows::{i32_col, json, to_json};
+use crate::rows::{i32_col, json, sample, to_json, SAMPLE_COLUMNS};
 use crate::samples::push_in;
 use crate::sql::{Param, Sql};
 use crate::{db, SqlStore};
@@ -33,7 +33,13 @@ fn opt_bool(row: &AnyRow, col: &str) -> Result<Option<bool>, StoreError> {
 }
 
 fn item(row: &AnyRow) -> Result<TaskItem, StoreError> {
-    let labels: String = row.try_get("labels").map_err(db)?;
+    item_named(row, "labels", "update_time")
+}
+
+/// An item read from a row where its `labels` and `update_time` columns are aliased
+/// (beside a sample's own columns).
+fn item_named(row: &AnyRow, labels_col: &str, update_col: &str) -> Result<TaskItem, StoreError> {
+    let labels: String = row.try_get(labels_col).map_err(db)?;
     Ok(TaskItem {
         sample_id: row.try_get("sample_id").map_err(db)?,
         worker_id: row.try_get("worker_id").map_err(db)?,
@@ -48,7 +54,7 @@ fn item(row: &AnyRow) -> Result<TaskItem, StoreError> {
         check_accept: opt_bool(row, "check_accept")?,
         check_comment: row.try_get("check_comment").map_err(db)?,
         check_score: row.try_get("check_score").map_err(db)?,
-        update_time: row.try_get("update_time").map_err(db)?,
+        update_time: row.try_get(update_col).map_err(db)?,
     })
 }
 
@@ -285,12 +291,15 @@ impl SqlStore {
             .map_err(db)?
             .try_get("n")
             .map_err(db)?;
+        let sample_columns: Vec<String> = SAMPLE_COLUMNS
+            .split(", ")
+            .map(|c| format!("s.{c}"))
+            .collect();
+        let item_columns = ITEM_COLUMNS
+            .replace("i.labels", "i.labels as item_labels")
+            .replace("i.update_time", "i.update_time as item_update_time");
         let mut page = Sql::with_filter(
-            &format!(
-                "select {ITEM_COLUMNS}, s.id, s.dataset_id, s.path, s.name, s.size, \
-                 s.sample_type, s.status, s.labels as sample_labels, s.metadata, \
-                 s.create_time as sample_create_time, s.update_time as sample_update_time"
-            ),
+            &format!("select {item_columns}, {}", sample_columns.join(", ")),
             &filter,
         );
         page.push(" order by i.sample_id, i.worker_id limit ")
@@ -298,26 +307,15 @@ impl SqlStore {
             .push(" offset ")
             .bind(Param::Int(offset.saturating_mul(limit)));
         let rows = page.query().fetch_all(&self.pool).await.map_err(db)?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let it = item(row)?;
-            let labels: String = row.try_get("sample_labels").map_err(db)?;
-            let metadata: String = row.try_get("metadata").map_err(db)?;
-            let sample = Sample {
-                id: row.try_get("id").map_err(db)?,
-                dataset_id: row.try_get("dataset_id").map_err(db)?,
-                path: row.try_get("path").map_err(db)?,
-                name: row.try_get("name").map_err(db)?,
-                size: row.try_get("size").map_err(db)?,
-                sample_type: i32_col(row, "sample_type")?,
-                status: row.try_get("status").map_err(db)?,
-                labels: json(&labels, "sample labels")?,
-                metadata: json(&metadata, "sample metadata")?,
-                create_time: row.try_get("sample_create_time").map_err(db)?,
-                update_time: row.try_get("sample_update_time").map_err(db)?,
-            };
-            out.push((it, sample));
-        }
+        let out = rows
+            .iter()
+            .map(|row| {
+                Ok((
+                    item_named(row, "item_labels", "item_update_time")?,
+                    sample(row)?,
+                ))
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
         Ok((out, total))
     }
 

@@ -18,7 +18,8 @@ use sqlx::{Any, Row, Transaction};
 use crate::jobs::insert_job;
 use crate::rows::{bool_col, i32_col};
 use crate::samples::push_in;
-use crate::sql::{Param, Sql};
+use crate::sql::{like_pattern, Param, Sql};
+use crate::workforces::Order;
 use crate::{db, on_unique, SqlStore};
 
 pub(crate) const TASK_COLUMNS: &str = "t.id, t.project_id, t.dataset_id, t.name, t.description, \
@@ -158,24 +159,10 @@ impl SqlStore {
         offset: i64,
         limit: i64,
     ) -> StoreResult<(Vec<TeamTask>, i64)> {
-        let total: i64 = sqlx::query("select count(*) as n from team_tasks where dataset_id = $1")
-            .bind(dataset_id)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(db)?
-            .try_get("n")
-            .map_err(db)?;
-        let rows = sqlx::query(&format!(
-            "select {TASK_COLUMNS} from team_tasks t where t.dataset_id = $1 \
-             order by t.create_time desc, t.id desc limit $2 offset $3"
-        ))
-        .bind(dataset_id)
-        .bind(limit)
-        .bind(offset.saturating_mul(limit))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db)?;
-        let tasks = rows.iter().map(task).collect::<StoreResult<Vec<_>>>()?;
+        let mut filter = Sql::new(" from team_tasks t where t.dataset_id = ");
+        filter.bind(Param::Text(dataset_id.to_owned()));
+        let order = Order::new("t.create_time", "t.id", false, offset, limit);
+        let (tasks, total) = self.page(TASK_COLUMNS, &filter, &order, task).await?;
         Ok((self.with_members(tasks).await?, total))
     }
 
@@ -194,43 +181,20 @@ impl SqlStore {
                 .bind(Param::Text(w.clone()));
         }
         if let Some(text) = &q.search_content {
-            let escaped = text
-                .to_lowercase()
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_");
             filter
                 .push(" and lower(t.name) like ")
-                .bind(Param::Text(format!("%{escaped}%")))
+                .bind(Param::Text(like_pattern(text)))
                 .push(" escape '\\'");
         }
-        let total: i64 = Sql::with_filter("select count(*) as n", &filter)
-            .query()
-            .fetch_one(&self.pool)
-            .await
-            .map_err(db)?
-            .try_get("n")
-            .map_err(db)?;
         let key = if q.by_name { "t.name" } else { "t.create_time" };
-        let dir = if q.ascending { "asc" } else { "desc" };
-        let mut page = Sql::with_filter(
-            &format!(
-                "select {TASK_COLUMNS}, m.task_id, m.worker_id, m.workforce_id, m.email, m.role"
-            ),
-            &filter,
-        );
-        page.push(&format!(
-            " order by {key} {dir}, t.id {dir}, m.worker_id, m.workforce_id limit "
-        ))
-        .bind(Param::Int(q.limit))
-        .push(" offset ")
-        .bind(Param::Int(q.offset.saturating_mul(q.limit)));
-        let rows = page.query().fetch_all(&self.pool).await.map_err(db)?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in &rows {
-            out.push((task(row)?, member(row)?.1));
-        }
-        Ok((out, total))
+        let columns =
+            format!("{TASK_COLUMNS}, m.task_id, m.worker_id, m.workforce_id, m.email, m.role");
+        // The member's id breaks ties between the rows of one task.
+        let order = Order::new(key, "t.id, m.worker_id", q.ascending, q.offset, q.limit);
+        self.page(&columns, &filter, &order, |row| {
+            Ok((task(row)?, member(row)?.1))
+        })
+        .await
     }
 
     pub(crate) async fn save_team_task_row(

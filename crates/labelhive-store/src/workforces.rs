@@ -15,7 +15,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use crate::samples::push_in;
-use crate::sql::{Param, Sql};
+use crate::sql::{like_pattern, Param, Sql};
 use crate::{db, on_unique, Dialect, SqlStore};
 
 const WORKFORCE_COLUMNS: &str = "w.id, w.project_id, w.name, w.description, w.workspace_id, \
@@ -55,18 +55,8 @@ fn worker(row: &AnyRow) -> Result<Worker, StoreError> {
     })
 }
 
-/// `%text%` for a case-insensitive `like ... escape '\'`.
-fn like_pattern(text: &str) -> String {
-    let escaped = text
-        .to_lowercase()
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("%{escaped}%")
-}
-
 /// The order and window of a list page.
-struct Order<'a> {
+pub(crate) struct Order<'a> {
     key: &'a str,
     tie: &'a str,
     ascending: bool,
@@ -75,7 +65,13 @@ struct Order<'a> {
 }
 
 impl<'a> Order<'a> {
-    fn new(key: &'a str, tie: &'a str, ascending: bool, offset: i64, limit: i64) -> Self {
+    pub(crate) fn new(
+        key: &'a str,
+        tie: &'a str,
+        ascending: bool,
+        offset: i64,
+        limit: i64,
+    ) -> Self {
         Self {
             key,
             tie,
@@ -88,7 +84,7 @@ impl<'a> Order<'a> {
 
 impl SqlStore {
     /// A page of `columns` over `filter` (a `from ... where ...` clause) and the total.
-    async fn page<T>(
+    pub(crate) async fn page<T>(
         &self,
         columns: &str,
         filter: &Sql,

@@ -10,7 +10,7 @@
 
 mod acceptance;
 mod labeling;
-mod views;
+pub mod views;
 
 use std::collections::HashMap;
 

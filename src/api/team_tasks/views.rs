@@ -12,6 +12,7 @@ use crate::app::AppState;
 
 /// Optional parts of a task view.
 #[derive(Debug, Clone, Copy, Default)]
+#[allow(missing_docs)]
 pub struct Flags {
     pub label_stats: bool,
     pub sample_stats: bool,
@@ -67,7 +68,7 @@ pub fn check_stats(r: &CheckRound) -> Value {
     })
 }
 
-/// LabelStats of the dataset's labels with the task's counts.
+/// LabelStats of the dataset's labels with their counts (a task's or the dataset's).
 pub fn label_stats(labels: &[Label], counts: &[LabelCount]) -> Vec<Value> {
     labels
         .iter()

@@ -294,20 +294,12 @@ impl SampleService {
                 results.push(Err(DomainError::SampleNotFound(u.sample_id)));
                 continue;
             };
-            // Only span labels need the text, and reading it costs a file read.
-            let text = if needs_text(&u.labels) {
-                self.text_of(&ds, &existing).await?
-            } else {
-                None
-            };
-            let ctx = LabelContext {
-                dataset_type: ds.kind(),
-                dataset_labels: &ds.labels,
-                text: text.as_deref(),
-            };
             let mut labels = u.labels;
-            let metadata = u.metadata.unwrap_or(existing.metadata);
-            if let Err(e) = check_sample_labels(&ctx, &mut labels, Some(&metadata)) {
+            let metadata = u.metadata.unwrap_or_else(|| existing.metadata.clone());
+            if let Err(e) = self
+                .check_labels(&ds, &existing, &mut labels, &metadata)
+                .await?
+            {
                 results.push(Err(prefix(e, &f)));
                 continue;
             }
@@ -458,6 +450,29 @@ impl SampleService {
     }
 
     /// The text of a text sample, for span checks; `None` for other kinds or non-UTF-8.
+    /// Checks new labels of an existing sample: the outer error is a failure to read
+    /// its text, the inner one what is wrong with the labels.
+    pub(crate) async fn check_labels(
+        &self,
+        ds: &Dataset,
+        sample: &Sample,
+        labels: &mut [SampleLabel],
+        metadata: &SampleMetadata,
+    ) -> Result<Result<(), DomainError>, DomainError> {
+        // Only span labels need the text, and reading it costs a file read.
+        let text = if needs_text(labels) {
+            self.text_of(ds, sample).await?
+        } else {
+            None
+        };
+        let ctx = LabelContext {
+            dataset_type: ds.kind(),
+            dataset_labels: &ds.labels,
+            text: text.as_deref(),
+        };
+        Ok(check_sample_labels(&ctx, labels, Some(metadata)))
+    }
+
     pub(crate) async fn text_of(
         &self,
         ds: &Dataset,

@@ -3,9 +3,7 @@
 
 use std::collections::HashMap;
 
-use crate::annotation::{
-    check_sample_labels, needs_text, LabelContext, SampleLabel, SampleMetadata,
-};
+use crate::annotation::{SampleLabel, SampleMetadata};
 use crate::consensus::consensus;
 use crate::ids::new_resource_id;
 use crate::job::{kind, NewJob};
@@ -227,19 +225,13 @@ impl TeamTaskService {
                     continue;
                 }
             };
-            let text = if needs_text(&sub.labels) {
-                self.samples.text_of(&ds, sample).await?
-            } else {
-                None
-            };
-            let ctx = LabelContext {
-                dataset_type: ds.kind(),
-                dataset_labels: &ds.labels,
-                text: text.as_deref(),
-            };
             let mut labels = sub.labels;
             let metadata = sub.metadata.unwrap_or_else(|| sample.metadata.clone());
-            if let Err(e) = check_sample_labels(&ctx, &mut labels, Some(&metadata)) {
+            if let Err(e) = self
+                .samples
+                .check_labels(&ds, sample, &mut labels, &metadata)
+                .await?
+            {
                 results.push(Err(prefix(e, &f)));
                 continue;
             }
