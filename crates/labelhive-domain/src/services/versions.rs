@@ -103,12 +103,11 @@ impl VersionService {
         dataset_id: &str,
         version_id: &str,
     ) -> Result<(Dataset, Version), DomainError> {
+        // The version first: a publish that commits between the two reads then shows
+        // as current, never as a published version that is not current yet.
+        let v = self.store.version(dataset_id, version_id).await?;
         let ds = self.dataset(project_id, dataset_id).await?;
-        let v = self
-            .store
-            .version(dataset_id, version_id)
-            .await?
-            .ok_or_else(|| DomainError::VersionNotFound(version_id.to_owned()))?;
+        let v = v.ok_or_else(|| DomainError::VersionNotFound(version_id.to_owned()))?;
         Ok((ds, v))
     }
 
