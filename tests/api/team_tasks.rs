@@ -350,6 +350,9 @@ async fn team_labeling_with_review_and_acceptance_reaches_the_dataset(backend: B
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.body, json!({}));
+    // Reviewed: judged either way; the reviewer sees everyone's items.
+    let reviewed = items_of(&app, &rev, &ds, &task, "&sample_state=__REVIEWED__").await;
+    assert_eq!(reviewed.len(), 3, "{reviewed:?}");
     let rejected = items_of(&app, &ann, &ds, &task, "&sample_state=__REJECTED__").await;
     assert_eq!(
         rejected,

@@ -592,6 +592,11 @@ pub trait TeamTaskStore {
         offset: i64,
         limit: i64,
     ) -> StoreResult<(Vec<TeamTask>, i64)>;
+    /// Tasks per dataset, for those of `dataset_ids` that have any (one query).
+    async fn team_task_counts(&self, dataset_ids: &[String]) -> StoreResult<Vec<(String, i64)>>;
+    /// The dataset's tasks that take new samples: `synchronize_data` on and started
+    /// (running, rejected, accepting or accepted), with their members.
+    async fn synchronizing_tasks(&self, dataset_id: &str) -> StoreResult<Vec<TeamTask>>;
     /// A page of (task, member) pairs and their total.
     async fn member_tasks(
         &self,
@@ -642,8 +647,9 @@ pub trait TeamTaskStore {
     ) -> StoreResult<Vec<bool>>;
     /// Items per (labeler, state).
     async fn item_counts(&self, task_id: &str) -> StoreResult<Vec<(String, i32, i64)>>;
-    /// Samples per least advanced item state, and items whose sample left the dataset.
-    async fn sample_counts(&self, task: &TeamTask) -> StoreResult<(StateCounts, i64)>;
+    /// Samples per least advanced item state, with those since deleted from the
+    /// dataset in `deleted`.
+    async fn sample_counts(&self, task: &TeamTask) -> StoreResult<StateCounts>;
     /// Opens an acceptance round if the task is still in `expect_status`: samples up to
     /// `size` samples whose items all wait for acceptance, at random; returns how many
     /// were sampled, or `None` when the status changed.
@@ -657,14 +663,15 @@ pub trait TeamTaskStore {
     /// The task's acceptance rounds, oldest first.
     async fn rounds(&self, task_id: &str) -> StoreResult<Vec<CheckRound>>;
     /// Ends the open round if the task is still accepting: applies `moves`, records
-    /// the action, sets `status` and queues `job` in one transaction; false otherwise.
+    /// the action, sets `status` and queues `job` in one transaction. Returns how many
+    /// items the moves accepted, or `None` when the task was no longer accepting.
     async fn end_round(
         &self,
         task: &TeamTask,
         moves: &[Move],
         status: i32,
         job: Option<&NewJob>,
-    ) -> StoreResult<bool>;
+    ) -> StoreResult<Option<u64>>;
     /// Up to `limit` samples after `after` whose items are all accepted and not yet
     /// synchronized, with their items.
     async fn accepted_unsynced(

@@ -90,7 +90,7 @@ pub struct TaskMember {
 }
 
 /// The acceptance round under way or last ended.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct CheckRound {
     /// Id of the round (`checking_task_id`).
     pub id: String,
@@ -304,8 +304,8 @@ pub struct ItemFilter {
     pub worker_id: Option<String>,
     /// Only these states (empty: any).
     pub states: Vec<i32>,
-    /// Only items with this review verdict; `Some(None)`: reviewed at all.
-    pub reviewed: Option<Option<bool>>,
+    /// Only items a reviewer has judged (passed or rejected).
+    pub reviewed: bool,
     /// Only items with this acceptance verdict.
     pub check_accept: Option<bool>,
     /// Only items whose annotation has a label of this name.
@@ -336,7 +336,7 @@ impl ItemFilter {
             SampleState::Accepted => self.states = vec![s::ACCEPTED],
             SampleState::Rejected => self.states = vec![s::REJECTED],
             SampleState::Unreviewed => self.states = vec![s::UNREVIEWED],
-            SampleState::Reviewed => self.reviewed = Some(None),
+            SampleState::Reviewed => self.reviewed = true,
             SampleState::WorkforceSampled => self.states = vec![s::SAMPLED, s::CHECKED],
             SampleState::WorkforceSampledUncheck => self.states = vec![s::SAMPLED],
             SampleState::WorkforceSampledChecked => self.states = vec![s::CHECKED],

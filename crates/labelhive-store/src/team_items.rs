@@ -119,15 +119,8 @@ fn push_item_filter(q: &mut Sql, f: &ItemFilter) {
         }
         q.push(")");
     }
-    match f.reviewed {
-        Some(None) => {
-            q.push(" and i.review_accept is not null");
-        }
-        Some(Some(v)) => {
-            q.push(" and i.review_accept = ")
-                .bind(Param::Int(i64::from(v)));
-        }
-        None => {}
+    if f.reviewed {
+        q.push(" and i.review_accept is not null");
     }
     if let Some(v) = f.check_accept {
         q.push(" and i.check_accept = ")
@@ -408,10 +401,7 @@ impl SqlStore {
             .collect()
     }
 
-    pub(crate) async fn sample_count_rows(
-        &self,
-        task: &TeamTask,
-    ) -> StoreResult<(StateCounts, i64)> {
+    pub(crate) async fn sample_count_rows(&self, task: &TeamTask) -> StoreResult<StateCounts> {
         let rows = sqlx::query(
             "select least_state, count(*) as n from (select min(state) as least_state \
              from team_task_items where task_id = $1 group by sample_id) t group by least_state",
@@ -435,7 +425,8 @@ impl SqlStore {
         .map_err(db)?
         .try_get("n")
         .map_err(db)?;
-        Ok((counts, deleted))
+        counts.deleted = deleted;
+        Ok(counts)
     }
 
     pub(crate) async fn open_round_rows(
@@ -535,7 +526,7 @@ impl SqlStore {
         moves: &[Move],
         status: i32,
         job: Option<&labelhive_domain::job::NewJob>,
-    ) -> StoreResult<bool> {
+    ) -> StoreResult<Option<u64>> {
         use labelhive_domain::team_task::task_status;
         let (_gate, mut tx) = self.begin_write().await?;
         let now = now_ms();
@@ -554,8 +545,9 @@ impl SqlStore {
         .map_err(db)?
         .rows_affected();
         if moved == 0 {
-            return Ok(false);
+            return Ok(None);
         }
+        let mut accepted = 0;
         // Each move reads the states before any move ran: `from` states are distinct
         // and no `to` of one move is the `from` of a later one with the same verdict.
         for m in moves {
@@ -574,13 +566,21 @@ impl SqlStore {
                 q.push(" and check_accept = ")
                     .bind(Param::Int(i64::from(v)));
             }
-            q.query().execute(&mut *tx).await.map_err(db)?;
+            let n = q
+                .query()
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?
+                .rows_affected();
+            if m.to == item_state::ACCEPTED {
+                accepted += n;
+            }
         }
         if let Some(job) = job {
             insert_job(&mut tx, job, now).await?;
         }
         tx.commit().await.map_err(db)?;
-        Ok(true)
+        Ok(Some(accepted))
     }
 
     pub(crate) async fn accepted_unsynced_rows(

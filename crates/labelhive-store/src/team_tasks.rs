@@ -322,6 +322,43 @@ impl TeamTaskStore for SqlStore {
         self.list_team_task_rows(dataset_id, offset, limit).await
     }
 
+    async fn team_task_counts(&self, dataset_ids: &[String]) -> StoreResult<Vec<(String, i64)>> {
+        if dataset_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<&str> = dataset_ids.iter().map(String::as_str).collect();
+        let mut q = Sql::new("select dataset_id, count(*) as n from team_tasks where ");
+        push_in(&mut q, "dataset_id", &ids);
+        q.push(" group by dataset_id");
+        let rows = q.query().fetch_all(&self.pool).await.map_err(db)?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("dataset_id").map_err(db)?,
+                    r.try_get("n").map_err(db)?,
+                ))
+            })
+            .collect()
+    }
+
+    async fn synchronizing_tasks(&self, dataset_id: &str) -> StoreResult<Vec<TeamTask>> {
+        use labelhive_domain::team_task::task_status as s;
+        let rows = sqlx::query(&format!(
+            "select {TASK_COLUMNS} from team_tasks t where t.dataset_id = $1 \
+             and t.synchronize_data = 1 and t.status in ($2, $3, $4, $5)"
+        ))
+        .bind(dataset_id)
+        .bind(i64::from(s::RUNNING))
+        .bind(i64::from(s::REJECTED))
+        .bind(i64::from(s::ACCEPTING))
+        .bind(i64::from(s::ACCEPTED))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        let tasks = rows.iter().map(task).collect::<StoreResult<Vec<_>>>()?;
+        self.with_members(tasks).await
+    }
+
     async fn member_tasks(
         &self,
         project_id: &str,
@@ -388,7 +425,7 @@ impl TeamTaskStore for SqlStore {
         self.item_count_rows(task_id).await
     }
 
-    async fn sample_counts(&self, task: &TeamTask) -> StoreResult<(StateCounts, i64)> {
+    async fn sample_counts(&self, task: &TeamTask) -> StoreResult<StateCounts> {
         self.sample_count_rows(task).await
     }
 
@@ -413,7 +450,7 @@ impl TeamTaskStore for SqlStore {
         moves: &[Move],
         status: i32,
         job: Option<&NewJob>,
-    ) -> StoreResult<bool> {
+    ) -> StoreResult<Option<u64>> {
         self.end_round_rows(task, moves, status, job).await
     }
 

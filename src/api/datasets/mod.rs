@@ -167,6 +167,7 @@ async fn list_datasets(
     let (datasets, total_number) = state.datasets.list(&caller.project_id, &q).await?;
     let ids: Vec<String> = datasets.iter().map(|d| d.id.clone()).collect();
     let mut running = running_by_dataset(state.datasets.running_jobs(&ids).await?, type_filter);
+    let team_tasks: HashMap<String, i64> = team_task_counts(&state, &ids).await?;
     let mut views = Vec::with_capacity(datasets.len());
     for ds in datasets {
         let previews = if file_preview {
@@ -178,7 +179,7 @@ async fn list_datasets(
             with_labels,
             running_tasks: running.remove(&ds.id).unwrap_or_default(),
             previews,
-            team_tasks: team_task_count(&state, &ds.id).await?,
+            team_tasks: team_tasks.get(&ds.id).copied().unwrap_or(0),
         };
         views.push(DatasetView::new(ds, extras));
     }
@@ -238,7 +239,11 @@ async fn show_dataset(
         with_labels: true,
         running_tasks,
         previews: None,
-        team_tasks: team_task_count(&state, &ds.id).await?,
+        team_tasks: team_task_counts(&state, std::slice::from_ref(&ds.id))
+            .await?
+            .get(&ds.id)
+            .copied()
+            .unwrap_or(0),
     };
     // The spec's `versions` holds the current version only.
     let current = match &ds.current_version_id {
@@ -339,12 +344,12 @@ async fn show_dataset_metrics(
     })))
 }
 
-/// How many team labeling tasks the dataset has (one count query).
-async fn team_task_count(state: &AppState, dataset_id: &str) -> ApiResult<i64> {
-    let (_, n) = state
+/// Team labeling tasks per dataset of a page (one query).
+async fn team_task_counts(state: &AppState, ids: &[String]) -> ApiResult<HashMap<String, i64>> {
+    let counts = state
         .store
-        .list_team_tasks(dataset_id, 0, 0)
+        .team_task_counts(ids)
         .await
         .map_err(labelhive_domain::DomainError::from)?;
-    Ok(n)
+    Ok(counts.into_iter().collect())
 }

@@ -7,7 +7,7 @@
 use axum::extract::{Path, Query, State};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use labelhive_domain::team_task::{item_state, ItemFilter};
+use labelhive_domain::team_task::{action as team_action, item_state, ItemFilter};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -125,7 +125,7 @@ async fn update_status(
         )
         .await?;
     state.jobs_queued.notify_one();
-    if action == 3 {
+    if action == i64::from(team_action::CONFLICTS) {
         let samples: Vec<Value> = ended
             .conflicts
             .iter()

@@ -221,19 +221,12 @@ pub struct TaskChange {
 impl TaskChange {
     /// The optional body ids must agree with the path.
     fn check_ids(&self, ids: &HashMap<String, String>) -> ApiResult<()> {
-        for (field, key) in [
-            ("dataset_id", "dataset_id"),
-            ("task_id", "workforce_task_id"),
+        for (field, given, key) in [
+            ("dataset_id", &self.dataset_id, "dataset_id"),
+            ("task_id", &self.task_id, "workforce_task_id"),
         ] {
-            let given = if field == "dataset_id" {
-                &self.dataset_id
-            } else {
-                &self.task_id
-            };
-            if let Some(v) = given {
-                if Some(v) != ids.get(key) {
-                    return Err(ApiError::invalid(field, "does not match the path"));
-                }
+            if given.is_some() && given.as_ref() != ids.get(key) {
+                return Err(ApiError::invalid(field, "does not match the path"));
             }
         }
         Ok(())
@@ -397,9 +390,22 @@ async fn worker_tasks(
         .team_tasks
         .member_tasks(&caller.project_id, q, &actor(&caller))
         .await?;
+    // One dataset read per dataset of the page, for its type.
+    let mut types: HashMap<String, i32> = HashMap::new();
     let mut out = Vec::with_capacity(rows.len());
     for (task, stats) in &rows {
-        out.push(member_view(&state, task, stats).await?);
+        let dataset_type = match types.get(&task.dataset_id) {
+            Some(t) => *t,
+            None => {
+                let ds = state
+                    .team_tasks
+                    .dataset(&caller.project_id, &task.dataset_id)
+                    .await?;
+                types.insert(task.dataset_id.clone(), ds.dataset_type);
+                ds.dataset_type
+            }
+        };
+        out.push(member_view(task, stats, dataset_type));
     }
     Ok(Json(json!({ "count": count, "worker_tasks": out })))
 }

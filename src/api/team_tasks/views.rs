@@ -178,19 +178,23 @@ pub async fn task_view(state: &AppState, t: &TeamTask, flags: Flags) -> ApiResul
             }),
         );
     }
-    if flags.label_stats {
-        let ds = svc.dataset(&t.project_id, &t.dataset_id).await?;
+    let ds = if flags.label_stats || flags.worker_stats {
+        Some(svc.dataset(&t.project_id, &t.dataset_id).await?)
+    } else {
+        None
+    };
+    if let (true, Some(ds)) = (flags.label_stats, &ds) {
         let counts = svc.label_stats(t, &Default::default()).await?;
         obj.insert(
             "label_stats".into(),
             json!(label_stats(&ds.labels, &counts)),
         );
     }
-    if flags.worker_stats {
+    if let (true, Some(ds)) = (flags.worker_stats, &ds) {
         let agreement = svc.member_agreement(t).await?;
         let mut out = Vec::new();
         for s in svc.member_stats(t).await? {
-            let mut m = member_view(state, t, &s).await?;
+            let mut m = member_view(t, &s, ds.dataset_type);
             if let (Some(a), Value::Object(o)) = (agreement.get(&s.member.worker_id), &mut m) {
                 o.insert("agreement".into(), json!(a));
             }
@@ -201,20 +205,16 @@ pub async fn task_view(state: &AppState, t: &TeamTask, flags: Flags) -> ApiResul
     Ok(v)
 }
 
-/// The WorkerTask object: one member's part in a task.
-pub async fn member_view(state: &AppState, t: &TeamTask, s: &MemberStats) -> ApiResult<Value> {
-    let ds = state
-        .team_tasks
-        .dataset(&t.project_id, &t.dataset_id)
-        .await?;
-    Ok(json!({
+/// The WorkerTask object: one member's part in a task of a dataset of `dataset_type`.
+pub fn member_view(t: &TeamTask, s: &MemberStats, dataset_type: i32) -> Value {
+    json!({
         "email": s.member.email,
         "worker_id": s.member.worker_id,
         "role": s.member.role,
         "task_id": t.id,
         "workforce_task_name": t.name,
         "dataset_id": t.dataset_id,
-        "dataset_type": ds.dataset_type,
+        "dataset_type": dataset_type,
         "task_status": t.status,
         "sample_stats": sample_stats(&s.counts),
         "create_time": t.create_time,
@@ -222,5 +222,5 @@ pub async fn member_view(state: &AppState, t: &TeamTask, s: &MemberStats) -> Api
         // No notification email has been sent: notify is not built yet.
         "email_status": 0,
         "last_notify_time": 0,
-    }))
+    })
 }

@@ -33,7 +33,7 @@ pub struct Submission {
     pub metadata: Option<SampleMetadata>,
 }
 
-/// An item with its sample, and the sample's annotators' agreement.
+/// An item with its sample.
 #[derive(Debug, Clone)]
 pub struct ItemView {
     /// The item.
@@ -401,12 +401,8 @@ impl TeamTaskService {
             sampling_num: num.unwrap_or(0),
             sampling_rate: rate.unwrap_or(0.0),
             total_sample_count: waiting,
-            sampled_sample_count: 0,
-            accepted_sample_count: 0,
-            rejected_sample_count: 0,
-            total_score: 0,
-            scored_count: 0,
             create_time: now_ms(),
+            ..CheckRound::default()
         };
         match self
             .store
@@ -490,19 +486,6 @@ impl TeamTaskService {
         if moves.is_empty() {
             return self.conflicts(task).await;
         }
-        let accepted: i64 = self
-            .scope_counts(task)
-            .await?
-            .into_iter()
-            .filter(|(state, verdict, _)| {
-                moves.iter().any(|m| {
-                    m.from == *state
-                        && m.verdict.is_none_or(|v| Some(v) == *verdict)
-                        && m.to == item_state::ACCEPTED
-                })
-            })
-            .map(|(_, _, n)| n)
-            .sum();
         let mut ended = task.clone();
         ended.action = Some(i32::try_from(action_code).unwrap_or_default());
         ended.overwrite_last_result = overwrite;
@@ -521,45 +504,17 @@ impl TeamTaskService {
             };
             (task_status::SYNCING, Some(job))
         };
-        if !self
+        let accepted = self
             .store
             .end_round(&ended, &moves, status, job.as_ref())
             .await?
-        {
-            return Err(DomainError::TaskState(
-                "the task changed status meanwhile; read it again".into(),
-            ));
-        }
+            .ok_or_else(|| {
+                DomainError::TaskState("the task changed status meanwhile; read it again".into())
+            })?;
         Ok(RoundEnd {
-            accepted: if job.is_some() { accepted } else { 0 },
+            accepted: i64::try_from(accepted).unwrap_or(i64::MAX),
             conflicts: Vec::new(),
         })
-    }
-
-    /// Items in the acceptance scope by (state, verdict).
-    async fn scope_counts(
-        &self,
-        task: &TeamTask,
-    ) -> Result<Vec<(i32, Option<bool>, i64)>, DomainError> {
-        let mut out = Vec::new();
-        for (state, verdict) in [
-            (item_state::UNCHECK, None),
-            (item_state::SAMPLED, None),
-            (item_state::CHECKED, Some(true)),
-            (item_state::CHECKED, Some(false)),
-        ] {
-            let f = ItemFilter {
-                states: vec![state],
-                check_accept: verdict,
-                ..ItemFilter::default()
-            };
-            let (_, n) = self
-                .store
-                .list_items(task, &f, &SampleFilter::default(), 0, 0)
-                .await?;
-            out.push((state, verdict, n));
-        }
-        Ok(out)
     }
 
     /// Sampled samples whose annotators do not fully agree.
@@ -815,18 +770,7 @@ fn check_comments(comments: &[Comment]) -> Result<(), DomainError> {
 
 /// All rounds as one.
 fn total_of(rounds: &[CheckRound]) -> CheckRound {
-    let mut t = CheckRound {
-        id: String::new(),
-        sampling_num: 0,
-        sampling_rate: 0.0,
-        total_sample_count: 0,
-        sampled_sample_count: 0,
-        accepted_sample_count: 0,
-        rejected_sample_count: 0,
-        total_score: 0,
-        scored_count: 0,
-        create_time: 0,
-    };
+    let mut t = CheckRound::default();
     for r in rounds {
         t.sampling_num += r.sampled_sample_count;
         t.total_sample_count += r.total_sample_count;

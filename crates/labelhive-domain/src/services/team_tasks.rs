@@ -5,6 +5,7 @@
 //! worker token. Owners may do everything; members only what their role in the task
 //! allows (`WorkerForbidden`, 403, otherwise).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -467,18 +468,8 @@ impl TeamTaskService {
         dataset_id: &str,
         ids: &[String],
     ) -> Result<u64, DomainError> {
-        let (tasks, _) = self.store.list_team_tasks(dataset_id, 0, 1000).await?;
         let mut added = 0;
-        for task in tasks.iter().filter(|t| {
-            t.synchronize_data
-                && matches!(
-                    t.status,
-                    task_status::RUNNING
-                        | task_status::REJECTED
-                        | task_status::ACCEPTING
-                        | task_status::ACCEPTED
-                )
-        }) {
+        for task in &self.store.synchronizing_tasks(dataset_id).await? {
             let n = self.allocate_scope(task, ids).await?;
             if n > 0 {
                 self.store
@@ -603,9 +594,7 @@ impl TeamTaskService {
 
     /// Samples of the task by their least advanced item, and samples deleted since.
     pub async fn sample_stats(&self, task: &TeamTask) -> Result<StateCounts, DomainError> {
-        let (mut counts, deleted) = self.store.sample_counts(task).await?;
-        counts.deleted = deleted;
-        Ok(counts)
+        Ok(self.store.sample_counts(task).await?)
     }
 
     /// Each member's item counts (members without items included, at zero).
@@ -641,13 +630,18 @@ impl TeamTaskService {
             q.worker_id = Some(w.clone());
         }
         let (pairs, total) = self.store.member_tasks(project, &q).await?;
+        // The owner's page holds several members of one task: count it once.
+        let mut by_task: HashMap<String, Vec<(String, i32, i64)>> = HashMap::new();
         let mut out = Vec::with_capacity(pairs.len());
         for (task, member) in pairs {
-            let rows = self.store.item_counts(&task.id).await?;
+            if !by_task.contains_key(&task.id) {
+                let rows = self.store.item_counts(&task.id).await?;
+                by_task.insert(task.id.clone(), rows);
+            }
             let mut counts = StateCounts::default();
-            for (w, state, n) in rows {
-                if w == member.worker_id {
-                    counts.add(state, n);
+            for (w, state, n) in by_task.get(&task.id).into_iter().flatten() {
+                if *w == member.worker_id {
+                    counts.add(*state, *n);
                 }
             }
             out.push((task, MemberStats { member, counts }));
