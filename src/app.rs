@@ -7,6 +7,7 @@ use labelhive_domain::services::datasets::DatasetService;
 use labelhive_domain::services::exports::ExportService;
 use labelhive_domain::services::imports::ImportService;
 use labelhive_domain::services::labels::LabelService;
+use labelhive_domain::services::notices::NoticeService;
 use labelhive_domain::services::samples::SampleService;
 use labelhive_domain::services::syncs::SyncService;
 use labelhive_domain::services::team_tasks::TeamTaskService;
@@ -49,24 +50,35 @@ pub struct AppState {
     pub syncs: SyncService,
     /// Team labeling tasks.
     pub team_tasks: TeamTaskService,
+    /// Notification emails and member sign-in.
+    pub notices: NoticeService,
+    /// Wakes the mailer when notices are queued.
+    pub mail_queued: Arc<Notify>,
 }
 
 impl AppState {
     /// Builds the state and its services.
     pub fn new(store: Arc<dyn Store>, blob: Arc<dyn Blob>, keys: Keys, config: Config) -> Self {
+        let team_tasks = TeamTaskService::new(
+            store.clone(),
+            SampleService::new(store.clone(), blob.clone()),
+        );
+        let public_url = config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", config.listen));
         Self {
             datasets: DatasetService::new(store.clone(), blob.clone()),
             samples: SampleService::new(store.clone(), blob.clone()),
             labels: LabelService::new(store.clone()),
             versions: VersionService::new(store.clone()),
-            workforces: WorkforceService::new(store.clone()),
+            workforces: WorkforceService::new(store.clone(), team_tasks.clone()),
             imports: ImportService::new(store.clone()),
             exports: ExportService::new(store.clone(), blob.clone()),
             syncs: SyncService::new(store.clone()),
-            team_tasks: TeamTaskService::new(
-                store.clone(),
-                SampleService::new(store.clone(), blob.clone()),
-            ),
+            notices: NoticeService::new(store.clone(), team_tasks.clone(), &public_url),
+            team_tasks,
+            mail_queued: Arc::new(Notify::new()),
             store,
             blob,
             keys: Arc::new(keys),

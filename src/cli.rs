@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::blob::S3Options;
 use crate::config::{Config, Storage};
+use crate::mailer::{SmtpOptions, SmtpTls};
 
 /// Labelhive, a self-hosted data labeling service (ModelArts Data Management API v2).
 #[derive(Debug, Parser)]
@@ -21,7 +22,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the API server and its job runners.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Manage projects (tenants).
     #[command(subcommand)]
     Project(ProjectCommand),
@@ -76,6 +77,57 @@ pub struct ServeArgs {
     /// Where sample files live.
     #[command(flatten)]
     pub storage: StorageArgs,
+    /// Where notification emails go.
+    #[command(flatten)]
+    pub mail: MailArgs,
+}
+
+/// Notification emails: the SMTP server and the URL the emails point members at.
+#[derive(Debug, Clone, Args)]
+pub struct MailArgs {
+    /// SMTP server host; without it emails wait in the outbox.
+    #[arg(long, env = "LABELHIVE_SMTP_HOST")]
+    pub smtp_host: Option<String>,
+    /// SMTP port (default: 587 with starttls, 465 with tls, 25 with none).
+    #[arg(long, env = "LABELHIVE_SMTP_PORT")]
+    pub smtp_port: Option<u16>,
+    /// Connection security.
+    #[arg(long, env = "LABELHIVE_SMTP_TLS", value_enum, default_value_t = SmtpTls::Starttls)]
+    pub smtp_tls: SmtpTls,
+    /// SMTP user name.
+    #[arg(long, env = "LABELHIVE_SMTP_USERNAME")]
+    pub smtp_username: Option<String>,
+    /// SMTP password.
+    #[arg(long, env = "LABELHIVE_SMTP_PASSWORD", hide_env_values = true)]
+    pub smtp_password: Option<String>,
+    /// Sender address of notification emails.
+    #[arg(
+        long,
+        env = "LABELHIVE_SMTP_FROM",
+        default_value = "Labelhive <labelhive@localhost>"
+    )]
+    pub smtp_from: String,
+    /// First wait before retrying an email the server did not take, in milliseconds;
+    /// it doubles with each failure, up to 15 minutes.
+    #[arg(long, env = "LABELHIVE_SMTP_RETRY_MS", default_value_t = 5000)]
+    pub smtp_retry_ms: u64,
+    /// Base URL members reach this server at, written into emails (default http://<listen>).
+    #[arg(long, env = "LABELHIVE_PUBLIC_URL")]
+    pub public_url: Option<String>,
+}
+
+impl MailArgs {
+    /// The SMTP configuration, if a host is given.
+    pub fn smtp(&self) -> Option<SmtpOptions> {
+        self.smtp_host.as_ref().map(|host| SmtpOptions {
+            host: host.clone(),
+            port: self.smtp_port,
+            tls: self.smtp_tls,
+            username: self.smtp_username.clone(),
+            password: self.smtp_password.clone(),
+            from: self.smtp_from.clone(),
+        })
+    }
 }
 
 /// Which store holds sample files.
@@ -146,6 +198,9 @@ impl ServeArgs {
             job_workers: self.job_workers,
             import_batch: self.import_batch,
             log_json: self.log_json,
+            smtp: self.mail.smtp(),
+            smtp_retry_ms: self.mail.smtp_retry_ms,
+            public_url: self.mail.public_url,
         })
     }
 }

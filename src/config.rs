@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use crate::blob::S3Options;
+use crate::mailer::SmtpOptions;
 
 /// Where sample files live.
 #[derive(Debug, Clone, Default)]
@@ -39,6 +40,12 @@ pub struct Config {
     pub import_batch: usize,
     /// JSON logs.
     pub log_json: bool,
+    /// SMTP server for notification emails; `None`: they wait in the outbox.
+    pub smtp: Option<SmtpOptions>,
+    /// First wait before retrying an email SMTP did not take, ms (doubling after).
+    pub smtp_retry_ms: u64,
+    /// Base URL members reach the server at, for emails; `None`: `http://<listen>`.
+    pub public_url: Option<String>,
 }
 
 impl Config {
@@ -55,6 +62,9 @@ impl Config {
             job_workers: 2,
             import_batch: 1000,
             log_json: false,
+            smtp: None,
+            smtp_retry_ms: 5000,
+            public_url: None,
         }
     }
 
@@ -94,6 +104,9 @@ impl fmt::Debug for Config {
             .field("job_lease_ms", &self.job_lease_ms)
             .field("job_workers", &self.job_workers)
             .field("import_batch", &self.import_batch)
+            .field("smtp", &self.smtp)
+            .field("smtp_retry_ms", &self.smtp_retry_ms)
+            .field("public_url", &self.public_url)
             .finish()
     }
 }

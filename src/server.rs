@@ -16,6 +16,7 @@ use crate::blob::{LocalBlob, S3Blob};
 use crate::config::{Config, Storage};
 use crate::jobs::Runner;
 use crate::keys::Keys;
+use crate::mailer::SmtpMailer;
 
 /// A bound, not yet running server.
 pub struct Server {
@@ -24,6 +25,8 @@ pub struct Server {
     addr: SocketAddr,
     /// The store again, for periodic maintenance.
     maintenance: SqlStore,
+    /// The SMTP client, when SMTP is configured.
+    mailer: Option<SmtpMailer>,
 }
 
 impl Server {
@@ -51,12 +54,22 @@ impl Server {
             .await
             .with_context(|| format!("binding {}", config.listen))?;
         let addr = listener.local_addr()?;
+        let mailer = config
+            .smtp
+            .as_ref()
+            .map(SmtpMailer::new)
+            .transpose()
+            .context("configuring SMTP")?;
+        let mut config = config;
+        // Emails point members at the address really bound (port 0 picks one).
+        config.listen = addr;
         tracing::info!(db.backend = store.backend(), "store ready");
         Ok(Self {
             listener,
             state: AppState::new(store, blob, keys, config),
             addr,
             maintenance,
+            mailer,
         })
     }
 
@@ -80,6 +93,14 @@ impl Server {
             self.maintenance.clone(),
             stop_rx.clone(),
         )));
+        match self.mailer {
+            Some(mailer) => runners.push(tokio::spawn(crate::mailer::run(
+                self.state.clone(),
+                mailer,
+                stop_rx.clone(),
+            ))),
+            None => tracing::info!("no SMTP configured: notification emails wait in the outbox"),
+        }
         let app = crate::api::router(self.state.clone());
         axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)

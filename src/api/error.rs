@@ -75,6 +75,7 @@ fn status_of(err: &DomainError) -> StatusCode {
         | DomainError::NoUncheckedSamples(_)
         | DomainError::TaskStart(_)
         | DomainError::WorkerHasTask(_)
+        | DomainError::NotifyTooFrequent(_)
         | DomainError::SampleReviewed(_)
         | DomainError::Unsupported(_) => StatusCode::BAD_REQUEST,
         DomainError::WorkerForbidden(_) => StatusCode::FORBIDDEN,

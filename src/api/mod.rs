@@ -57,6 +57,10 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(health::health))
         .nest("/files/{project_id}", files)
         .route("/auth/tokens", post(auth::tokens::create_token))
+        .route(
+            "/auth/worker-tokens",
+            post(auth::tokens::create_worker_token),
+        )
         .nest("/v2/{project_id}", v2)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

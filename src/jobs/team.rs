@@ -22,6 +22,12 @@ pub(crate) async fn allocate(state: &AppState, job: &Job) -> Result<RunEnd, Doma
         .allocate_all(&payload.task_id, &dataset.id)
         .await?;
     tracing::info!(items = added, "team task allocated");
+    if let Some(task) = state.store.team_task(&dataset.id, &payload.task_id).await? {
+        let queued = state.notices.task_started(&task).await?;
+        if queued > 0 {
+            state.mail_queued.notify_one();
+        }
+    }
     Ok(RunEnd::Done(
         JobOutcome::Succeeded(json!({ "allocated_items": added })),
         None,

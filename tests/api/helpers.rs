@@ -435,6 +435,37 @@ impl TestApp {
             .await
     }
 
+    /// Stops the server and boots it again on the same data dir and database, after
+    /// letting `tweak` adjust the configuration; the address may change.
+    pub async fn restart_with(&mut self, tweak: impl FnOnce(&mut Config)) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(h) = self.handle.take() {
+            let _ = h.await;
+        }
+        let mut config = Config::new(self.data_dir.path().to_path_buf());
+        config.listen = "127.0.0.1:0".parse().expect("addr");
+        config.database_url = self.database_url.clone();
+        if let Some(s3) = &self.s3 {
+            config.storage = labelhive::config::Storage::S3(s3.options());
+        }
+        tweak(&mut config);
+        let server = Server::bind(config).await.expect("server binds again");
+        self.addr = server.addr();
+        self.base = format!("http://{}", self.addr);
+        let (tx, rx) = oneshot::channel::<()>();
+        self.handle = Some(tokio::spawn(async move {
+            server
+                .run_until(async {
+                    let _ = rx.await;
+                })
+                .await
+                .expect("server runs");
+        }));
+        self.shutdown = Some(tx);
+    }
+
     pub async fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());

@@ -22,7 +22,12 @@ fn b64(s: &str) -> String {
 }
 
 /// Adds image samples named `names` (labeled with `Bees` when `labeled`); returns ids.
-async fn add_samples(app: &TestApp, ds: &str, names: &[&str], labeled: bool) -> Vec<String> {
+pub(crate) async fn add_samples(
+    app: &TestApp,
+    ds: &str,
+    names: &[&str],
+    labeled: bool,
+) -> Vec<String> {
     let labels = if labeled {
         json!([{"name": "Bees"}])
     } else {
@@ -58,7 +63,11 @@ async fn add_samples(app: &TestApp, ds: &str, names: &[&str], labeled: bool) -> 
 }
 
 /// A team with members `(email, role)`; returns its id and the members' worker ids.
-async fn team(app: &TestApp, name: &str, members: &[(&str, i64)]) -> (String, Vec<String>) {
+pub(crate) async fn team(
+    app: &TestApp,
+    name: &str,
+    members: &[(&str, i64)],
+) -> (String, Vec<String>) {
     let r = app
         .post("/workforces", &json!({"workforce_name": name}))
         .await;
@@ -91,12 +100,12 @@ async fn team(app: &TestApp, name: &str, members: &[(&str, i64)]) -> (String, Ve
     (id, ids)
 }
 
-fn tasks(ds: &str) -> String {
+pub(crate) fn tasks(ds: &str) -> String {
     format!("/datasets/{ds}/workforce-tasks")
 }
 
 /// Polls the task until its status is `status`.
-async fn wait_status(app: &TestApp, ds: &str, task: &str, status: i64) -> Value {
+pub(crate) async fn wait_status(app: &TestApp, ds: &str, task: &str, status: i64) -> Value {
     for _ in 0..200 {
         let d = app.get(&format!("{}/{task}", tasks(ds))).await.body;
         if d["status"] == status {
@@ -108,7 +117,7 @@ async fn wait_status(app: &TestApp, ds: &str, task: &str, status: i64) -> Value 
 }
 
 /// A member's items: (sample_id, sample_status) of a page.
-async fn items_of(
+pub(crate) async fn items_of(
     app: &TestApp,
     token: &str,
     ds: &str,
@@ -141,7 +150,7 @@ async fn items_of(
 }
 
 /// A member labels samples with one class; returns the batch answer.
-async fn label(
+pub(crate) async fn label(
     app: &TestApp,
     token: &str,
     ds: &str,

@@ -103,6 +103,9 @@ pub enum DomainError {
     /// A labeler with unfinished samples cannot leave the task.
     #[error("Can not delete worker who has task: {0}")]
     WorkerHasTask(String),
+    /// A notification to this member is still waiting to go out.
+    #[error("Request notify too frequently: {0}")]
+    NotifyTooFrequent(String),
     /// An acceptance round is already open on the task.
     #[error("Workforce task is checking: {0}")]
     TaskChecking(String),
@@ -175,6 +178,7 @@ impl DomainError {
             Self::TaskState(_) => "ModelArts.4343",
             Self::TaskStart(_) => "ModelArts.4621",
             Self::WorkerHasTask(_) => "ModelArts.4628",
+            Self::NotifyTooFrequent(_) => "ModelArts.4627",
             Self::TaskChecking(_) => "ModelArts.4623",
             Self::NoUncheckedSamples(_) => "ModelArts.4625",
             Self::SampleReviewed(_) => "ModelArts.4606",

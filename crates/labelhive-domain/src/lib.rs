@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod allocation;
 pub mod annotation;
 pub mod blob;
 pub mod coco;
@@ -17,6 +18,7 @@ pub mod label;
 pub mod layouts;
 pub mod manifest;
 pub mod names;
+pub mod notice;
 pub mod obs_path;
 pub mod project;
 pub mod sample;

@@ -6,9 +6,11 @@
 
 use async_trait::async_trait;
 
+use crate::allocation::Handover;
 use crate::dataset::{Dataset, DatasetQuery};
 use crate::error::BoxError;
 use crate::job::{Job, NewJob};
+use crate::notice::Notice;
 use crate::project::{Project, TokenGrant};
 use crate::sample::{LabelCount, Sample, SamplePage, SampleWrite};
 use crate::search::SampleFilter;
@@ -603,14 +605,16 @@ pub trait TeamTaskStore {
         project_id: &str,
         q: &MemberTaskQuery,
     ) -> StoreResult<(Vec<(TeamTask, TaskMember)>, i64)>;
-    /// Replaces the task's fields and members if its status is still `expect_status`
-    /// (and, with `job`, queues it in the same transaction); false otherwise. A taken
-    /// name is a `team_tasks_dataset_name` conflict.
+    /// Replaces the task's fields and members if its status is still `expect_status`,
+    /// and in the same transaction queues `job` and hands over the unfinished items
+    /// of `moves` (an item its labeler finished meanwhile stays); false otherwise. A
+    /// taken name is a `team_tasks_dataset_name` conflict.
     async fn save_team_task(
         &self,
         task: &TeamTask,
         expect_status: i32,
         job: Option<&NewJob>,
+        moves: &[Handover],
     ) -> StoreResult<bool>;
     /// Deletes a task with its items and rounds; false when it does not exist.
     async fn delete_team_task(&self, dataset_id: &str, task_id: &str) -> StoreResult<bool>;
@@ -621,6 +625,13 @@ pub trait TeamTaskStore {
         pairs: &[(String, String)],
         now: i64,
     ) -> StoreResult<u64>;
+    /// The unfinished items (unlabeled or rejected back) of these labelers, as
+    /// (sample, labeler).
+    async fn unfinished_items(
+        &self,
+        task_id: &str,
+        worker_ids: &[String],
+    ) -> StoreResult<Vec<(String, String)>>;
     /// Items per labeler.
     async fn item_loads(&self, task_id: &str) -> StoreResult<Vec<(String, i64)>>;
     /// The samples of the dataset already allocated in the task, among `sample_ids`.
@@ -687,6 +698,50 @@ pub trait TeamTaskStore {
         -> StoreResult<bool>;
 }
 
+/// Notification emails waiting for the mailer, and the sign-in codes they carry.
+#[async_trait]
+pub trait OutboxStore {
+    /// Queues notices in one transaction.
+    async fn queue_notices(&self, notices: &[Notice]) -> StoreResult<()>;
+    /// The members of `worker_ids` that have a notice of the task still waiting.
+    async fn waiting_notices(
+        &self,
+        task_id: &str,
+        worker_ids: &[String],
+    ) -> StoreResult<Vec<String>>;
+    /// Claims up to `limit` waiting notices due at `now` that no mailer holds, each for
+    /// `lease_ms`, counting the attempt.
+    async fn claim_notices(&self, now: i64, lease_ms: i64, limit: i64) -> StoreResult<Vec<Notice>>;
+    /// Records a final outcome (`status` sent, bad address or unreachable) on the
+    /// notice and on the member's `email_status` in the task, in one transaction; a
+    /// sent notice also marks the member invited.
+    async fn finish_notice(
+        &self,
+        notice: &Notice,
+        status: i32,
+        error: &str,
+        now: i64,
+    ) -> StoreResult<()>;
+    /// Releases a notice for another attempt at `next_attempt`.
+    async fn retry_notice(&self, id: &str, error: &str, next_attempt: i64) -> StoreResult<()>;
+    /// Stores a sign-in code (hashed) for a member.
+    async fn insert_sign_in_code(
+        &self,
+        code_hash: &str,
+        notice: &Notice,
+        expires_at: i64,
+    ) -> StoreResult<()>;
+    /// The worker a valid code of this project and address belongs to, marking them
+    /// signed in; `None` for an unknown, foreign or expired code.
+    async fn redeem_sign_in_code(
+        &self,
+        project_id: &str,
+        email: &str,
+        code_hash: &str,
+        now: i64,
+    ) -> StoreResult<Option<String>>;
+}
+
 /// The whole metadata store.
 pub trait Store:
     ProjectStore
@@ -698,6 +753,7 @@ pub trait Store:
     + SyncStore
     + WorkforceStore
     + TeamTaskStore
+    + OutboxStore
     + Send
     + Sync
 {

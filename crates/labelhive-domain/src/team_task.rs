@@ -77,7 +77,7 @@ pub mod action {
 pub const MAX_REPETITION: i64 = 100;
 
 /// A member of a task, as snapshotted from a team.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskMember {
     /// The person.
     pub worker_id: String,
@@ -87,6 +87,12 @@ pub struct TaskMember {
     pub email: String,
     /// Their role in that team.
     pub role: i32,
+    /// What their last notification email came to (`notice::email_status`).
+    #[serde(default)]
+    pub email_status: i32,
+    /// When a notification email last went out to them, ms (0: never).
+    #[serde(default)]
+    pub last_notify_time: i64,
 }
 
 /// The acceptance round under way or last ended.
@@ -405,27 +411,6 @@ impl StateCounts {
     }
 }
 
-/// Allocates each of `samples` to `repetition` distinct labelers, always the least
-/// loaded ones (ties in `loads` order), so no labeler gets more than one sample beyond
-/// another. `loads` carries each labeler's count in and out.
-pub fn allocate(
-    loads: &mut [(String, i64)],
-    samples: &[String],
-    repetition: usize,
-) -> Vec<(String, String)> {
-    let mut out = Vec::with_capacity(samples.len() * repetition);
-    let mut order: Vec<usize> = (0..loads.len()).collect();
-    for sample in samples {
-        // Stable: equal loads keep their member order, which spreads ties evenly.
-        order.sort_by_key(|&i| loads[i].1);
-        for &i in order.iter().take(repetition) {
-            loads[i].1 += 1;
-            out.push((sample.clone(), loads[i].0.clone()));
-        }
-    }
-    out
-}
-
 /// The state after a labeler submits an annotation, or why they may not.
 pub fn after_submit(state: i32, has_reviewers: bool, empty: bool) -> Result<i32, DomainError> {
     use item_state as s;
@@ -636,31 +621,6 @@ pub fn sampling_size(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn allocation_is_balanced_and_distinct() {
-        let mut loads: Vec<(String, i64)> = ["a", "b", "c", "d"]
-            .iter()
-            .map(|w| (w.to_string(), 0))
-            .collect();
-        loads[3].1 = 2; // d joined with two samples already
-        let samples: Vec<String> = (0..11).map(|i| format!("s{i}")).collect();
-        let pairs = allocate(&mut loads, &samples, 3);
-        assert_eq!(pairs.len(), 33);
-        for s in &samples {
-            let mut who: Vec<&str> = pairs
-                .iter()
-                .filter(|(x, _)| x == s)
-                .map(|(_, w)| w.as_str())
-                .collect();
-            who.dedup();
-            assert_eq!(who.len(), 3, "{s} goes to three distinct labelers");
-        }
-        let max = loads.iter().map(|l| l.1).max().unwrap();
-        let min = loads.iter().map(|l| l.1).min().unwrap();
-        assert!(max - min <= 1, "{loads:?}");
-        assert_eq!(loads.iter().map(|l| l.1).sum::<i64>(), 35);
-    }
 
     #[test]
     fn labelers_reviewers_and_actions_follow_the_guide() {

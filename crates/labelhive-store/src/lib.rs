@@ -8,6 +8,7 @@ mod imports;
 mod jobs;
 mod labels;
 mod listing;
+mod outbox;
 mod projects;
 mod rows;
 mod samples;

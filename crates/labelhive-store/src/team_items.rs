@@ -4,6 +4,7 @@
 //! Item writes are compare-and-set on the item's state, so a labeler's submit and a
 //! reviewer's verdict on the same item cannot both apply to the state they read.
 
+use labelhive_domain::allocation::Handover;
 use labelhive_domain::annotation::SampleLabel;
 use labelhive_domain::sample::Sample;
 use labelhive_domain::search::SampleFilter;
@@ -192,37 +193,38 @@ impl SqlStore {
         now: i64,
     ) -> StoreResult<u64> {
         let (_gate, mut tx) = self.begin_write().await?;
-        let mut added = 0;
-        for chunk in pairs.chunks(500) {
-            let mut q = Sql::new(
-                "insert into team_task_items (task_id, sample_id, worker_id, state, labels, \
-                 label_keys, labeled_time, review_comment, review_score, reviewer_id, \
-                 check_comment, check_score, synced, update_time) values ",
-            );
-            for (n, (sample, worker)) in chunk.iter().enumerate() {
-                if n > 0 {
-                    q.push(", ");
-                }
-                q.push("(")
-                    .bind(Param::Text(task_id.to_owned()))
-                    .push(", ")
-                    .bind(Param::Text(sample.clone()))
-                    .push(", ")
-                    .bind(Param::Text(worker.clone()))
-                    .push(", 0, '[]', '\n', 0, '', '', '', '', '', 0, ")
-                    .bind(Param::Int(now))
-                    .push(")");
-            }
-            q.push(" on conflict do nothing");
-            added += q
-                .query()
-                .execute(&mut *tx)
-                .await
-                .map_err(db)?
-                .rows_affected();
-        }
+        let added = insert_items(&mut tx, task_id, pairs, now).await?;
         tx.commit().await.map_err(db)?;
         Ok(added)
+    }
+
+    pub(crate) async fn unfinished_item_rows(
+        &self,
+        task_id: &str,
+        worker_ids: &[String],
+    ) -> StoreResult<Vec<(String, String)>> {
+        if worker_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut q = Sql::new("select sample_id, worker_id from team_task_items where task_id = ");
+        q.bind(Param::Text(task_id.to_owned()))
+            .push(" and state in (")
+            .bind(Param::Int(i64::from(item_state::NONE)))
+            .push(", ")
+            .bind(Param::Int(i64::from(item_state::REJECTED)))
+            .push(") and ");
+        let ids: Vec<&str> = worker_ids.iter().map(String::as_str).collect();
+        push_in(&mut q, "worker_id", &ids);
+        q.push(" order by worker_id, sample_id");
+        let rows = q.query().fetch_all(&self.pool).await.map_err(db)?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("sample_id").map_err(db)?,
+                    r.try_get("worker_id").map_err(db)?,
+                ))
+            })
+            .collect()
     }
 
     pub(crate) async fn item_load_rows(&self, task_id: &str) -> StoreResult<Vec<(String, i64)>> {
@@ -632,4 +634,72 @@ impl SqlStore {
         q.query().execute(&mut *tx).await.map_err(db)?;
         tx.commit().await.map_err(db)
     }
+}
+
+/// Inserts (sample, labeler) items not allocated yet; returns how many were new.
+pub(crate) async fn insert_items(
+    tx: &mut Transaction<'_, Any>,
+    task_id: &str,
+    pairs: &[(String, String)],
+    now: i64,
+) -> StoreResult<u64> {
+    let mut added = 0;
+    for chunk in pairs.chunks(500) {
+        let mut q = Sql::new(
+            "insert into team_task_items (task_id, sample_id, worker_id, state, labels, \
+             label_keys, labeled_time, review_comment, review_score, reviewer_id, \
+             check_comment, check_score, synced, update_time) values ",
+        );
+        for (n, (sample, worker)) in chunk.iter().enumerate() {
+            if n > 0 {
+                q.push(", ");
+            }
+            q.push("(")
+                .bind(Param::Text(task_id.to_owned()))
+                .push(", ")
+                .bind(Param::Text(sample.clone()))
+                .push(", ")
+                .bind(Param::Text(worker.clone()))
+                .push(", 0, '[]', '\n', 0, '', '', '', '', '', 0, ")
+                .bind(Param::Int(now))
+                .push(")");
+        }
+        q.push(" on conflict do nothing");
+        added += q
+            .query()
+            .execute(&mut **tx)
+            .await
+            .map_err(db)?
+            .rows_affected();
+    }
+    Ok(added)
+}
+
+/// Hands unfinished items over: each still unfinished item of `from` is replaced by a
+/// fresh one of `to`; an item finished meanwhile stays with its labeler.
+pub(crate) async fn hand_over_items(
+    tx: &mut Transaction<'_, Any>,
+    task_id: &str,
+    moves: &[Handover],
+    now: i64,
+) -> StoreResult<()> {
+    for m in moves {
+        let gone = sqlx::query(
+            "delete from team_task_items where task_id = $1 and sample_id = $2 \
+             and worker_id = $3 and state in ($4, $5)",
+        )
+        .bind(task_id)
+        .bind(&m.sample_id)
+        .bind(&m.from)
+        .bind(i64::from(item_state::NONE))
+        .bind(i64::from(item_state::REJECTED))
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?
+        .rows_affected();
+        if gone == 1 {
+            insert_items(tx, task_id, &[(m.sample_id.clone(), m.to.clone())], now).await?;
+        }
+    }
+    Ok(())
 }

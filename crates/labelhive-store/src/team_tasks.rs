@@ -4,6 +4,7 @@
 //! two requests racing to start, accept or end a task cannot both win.
 
 use async_trait::async_trait;
+use labelhive_domain::allocation::Handover;
 use labelhive_domain::job::NewJob;
 use labelhive_domain::sample::Sample;
 use labelhive_domain::search::SampleFilter;
@@ -19,6 +20,7 @@ use crate::jobs::insert_job;
 use crate::rows::{bool_col, i32_col};
 use crate::samples::push_in;
 use crate::sql::{like_pattern, Param, Sql};
+use crate::team_items::hand_over_items;
 use crate::workforces::Order;
 use crate::{db, on_unique, SqlStore};
 
@@ -60,6 +62,8 @@ fn member(row: &AnyRow) -> Result<(String, TaskMember), StoreError> {
             workforce_id: row.try_get("workforce_id").map_err(db)?,
             email: row.try_get("email").map_err(db)?,
             role: i32_col(row, "role")?,
+            email_status: i32_col(row, "email_status")?,
+            last_notify_time: row.try_get("last_notify_time").map_err(db)?,
         },
     ))
 }
@@ -67,14 +71,16 @@ fn member(row: &AnyRow) -> Result<(String, TaskMember), StoreError> {
 async fn insert_members(tx: &mut Transaction<'_, Any>, t: &TeamTask) -> StoreResult<()> {
     for m in &t.members {
         sqlx::query(
-            "insert into team_task_workers (task_id, worker_id, workforce_id, email, role) \
-             values ($1, $2, $3, $4, $5)",
+            "insert into team_task_workers (task_id, worker_id, workforce_id, email, role, \
+             email_status, last_notify_time) values ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(&t.id)
         .bind(&m.worker_id)
         .bind(&m.workforce_id)
         .bind(&m.email)
         .bind(i64::from(m.role))
+        .bind(i64::from(m.email_status))
+        .bind(m.last_notify_time)
         .execute(&mut **tx)
         .await
         .map_err(db)?;
@@ -90,7 +96,8 @@ impl SqlStore {
         }
         let ids: Vec<&str> = tasks.iter().map(|t| t.id.as_str()).collect();
         let mut q = Sql::new(
-            "select task_id, worker_id, workforce_id, email, role from team_task_workers where ",
+            "select task_id, worker_id, workforce_id, email, role, email_status, last_notify_time \
+             from team_task_workers where ",
         );
         push_in(&mut q, "task_id", &ids);
         q.push(" order by workforce_id, role desc, email");
@@ -187,8 +194,10 @@ impl SqlStore {
                 .push(" escape '\\'");
         }
         let key = if q.by_name { "t.name" } else { "t.create_time" };
-        let columns =
-            format!("{TASK_COLUMNS}, m.task_id, m.worker_id, m.workforce_id, m.email, m.role");
+        let columns = format!(
+            "{TASK_COLUMNS}, m.task_id, m.worker_id, m.workforce_id, m.email, m.role, \
+             m.email_status, m.last_notify_time"
+        );
         // The member's id breaks ties between the rows of one task.
         let order = Order::new(key, "t.id, m.worker_id", q.ascending, q.offset, q.limit);
         self.page(&columns, &filter, &order, |row| {
@@ -202,6 +211,7 @@ impl SqlStore {
         t: &TeamTask,
         expect_status: i32,
         job: Option<&NewJob>,
+        moves: &[Handover],
     ) -> StoreResult<bool> {
         let (_gate, mut tx) = self.begin_write().await?;
         let done = sqlx::query(
@@ -231,6 +241,7 @@ impl SqlStore {
             .await
             .map_err(db)?;
         insert_members(&mut tx, t).await?;
+        hand_over_items(&mut tx, &t.id, moves, t.update_time).await?;
         if let Some(job) = job {
             insert_job(&mut tx, job, now_ms()).await?;
         }
@@ -372,8 +383,10 @@ impl TeamTaskStore for SqlStore {
         task: &TeamTask,
         expect_status: i32,
         job: Option<&NewJob>,
+        moves: &[Handover],
     ) -> StoreResult<bool> {
-        self.save_team_task_row(task, expect_status, job).await
+        self.save_team_task_row(task, expect_status, job, moves)
+            .await
     }
 
     async fn delete_team_task(&self, dataset_id: &str, task_id: &str) -> StoreResult<bool> {
@@ -391,6 +404,14 @@ impl TeamTaskStore for SqlStore {
 
     async fn item_loads(&self, task_id: &str) -> StoreResult<Vec<(String, i64)>> {
         self.item_load_rows(task_id).await
+    }
+
+    async fn unfinished_items(
+        &self,
+        task_id: &str,
+        worker_ids: &[String],
+    ) -> StoreResult<Vec<(String, String)>> {
+        self.unfinished_item_rows(task_id, worker_ids).await
     }
 
     async fn allocated(&self, task_id: &str, sample_ids: &[String]) -> StoreResult<Vec<String>> {

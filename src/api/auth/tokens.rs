@@ -1,5 +1,7 @@
 //! `POST /auth/tokens`: exchanges an access key pair for a bearer token (24 hours),
-//! returned in the `X-Subject-Token` header as IAM does. Outside `/v2`.
+//! returned in the `X-Subject-Token` header as IAM does. `POST /auth/worker-tokens`:
+//! a team member exchanges the sign-in code of a notification email for a worker
+//! token. Both outside `/v2`.
 
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode};
@@ -32,6 +34,9 @@ pub struct CreateTokenRequest {
 pub struct CreateTokenResponse {
     /// Project the token acts for.
     pub project_id: String,
+    /// The member the token belongs to; absent for the project owner.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub worker_id: Option<String>,
     /// Expiry, ms.
     pub expires_at: i64,
 }
@@ -52,10 +57,50 @@ pub async fn create_token(
     if !signing_eq(expected.as_bytes(), req.secret_key.as_bytes()) {
         return Err(invalid());
     }
+    issue(&state, &project.id, None).await
+}
+
+/// A member's sign-in with the code of a notification email.
+#[derive(Debug, Deserialize)]
+pub struct WorkerSignIn {
+    /// The project of the task the email was about.
+    pub project_id: String,
+    /// The member's address.
+    pub email: String,
+    /// The code from the email.
+    pub code: String,
+}
+
+/// Issues a worker token for a valid, unexpired code of that project and address,
+/// and marks the member signed in (status 2). Any mismatch is the same 401, so the
+/// answer does not tell which part was wrong.
+pub async fn create_worker_token(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<WorkerSignIn>,
+) -> ApiResult<Response> {
+    let worker = state
+        .notices
+        .sign_in(&req.project_id, &req.email, &req.code)
+        .await?
+        .ok_or_else(|| {
+            ApiError::unauthorized(
+                "ModelArts.0206",
+                "Invalid sign-in: the email, project or code is wrong, or the code has expired.",
+            )
+        })?;
+    issue(&state, &req.project_id, Some(worker)).await
+}
+
+/// Stores a new token's hash and answers 201 with the token in `X-Subject-Token`.
+async fn issue(
+    state: &AppState,
+    project_id: &str,
+    worker_id: Option<String>,
+) -> ApiResult<Response> {
     let token = new_token();
     let grant = TokenGrant {
-        project_id: project.id.clone(),
-        worker_id: None,
+        project_id: project_id.to_owned(),
+        worker_id: worker_id.clone(),
         expires_at: now_ms() + TOKEN_TTL_MS,
     };
     state
@@ -66,7 +111,8 @@ pub async fn create_token(
     let mut response = (
         StatusCode::CREATED,
         Json(CreateTokenResponse {
-            project_id: project.id,
+            project_id: project_id.to_owned(),
+            worker_id,
             expires_at: grant.expires_at,
         }),
     )

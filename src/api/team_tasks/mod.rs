@@ -31,6 +31,7 @@ use super::auth::Caller;
 use super::error::{ApiError, ApiResult};
 use super::extract::query::{self, param};
 use super::extract::{ApiJson, DatasetPath};
+use super::labels::{batch_response, BatchResponse};
 use crate::app::AppState;
 use views::{counts_map, member_view, task_view, Flags};
 
@@ -347,13 +348,39 @@ async fn task_metrics(
     Ok(Json(json!({ "sample_stats": by_email })))
 }
 
-/// Sending an Email to a Labeling Team Member: not built yet, an honest 501.
-async fn notify() -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_IMPLEMENTED,
-        "ModelArts.0104",
-        "Notification emails are not implemented yet.",
-    )
+/// Body of a notify request (spec Table 2).
+#[derive(Debug, Deserialize)]
+pub struct NotifyRequest {
+    /// Members' addresses.
+    pub emails: Vec<String>,
+}
+
+/// Sending an Email to a Labeling Team Member: queues one email per member in the
+/// outbox (owner or the task's manager); the mailer sends it. Per address: queued,
+/// not a member (4604), or an email still waiting (4627).
+async fn notify(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(ids): Ids,
+    ApiJson(req): ApiJson<NotifyRequest>,
+) -> ApiResult<Json<BatchResponse>> {
+    let dataset = ids.get("dataset_id").cloned().unwrap_or_default();
+    if !is_resource_id(&dataset) {
+        return Err(DomainError::DatasetNotFound(dataset).into());
+    }
+    let task_id = ids.get("workforce_task_id").cloned().unwrap_or_default();
+    let results = state
+        .notices
+        .notify(
+            &caller.project_id,
+            &dataset,
+            &task_id,
+            &req.emails,
+            &actor(&caller),
+        )
+        .await?;
+    state.mail_queued.notify_one();
+    Ok(Json(batch_response(results)))
 }
 
 /// Querying the Team Labeling Task List by a Team Member: a member's own tasks (the

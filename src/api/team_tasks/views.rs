@@ -219,8 +219,7 @@ pub fn member_view(t: &TeamTask, s: &MemberStats, dataset_type: i32) -> Value {
         "sample_stats": sample_stats(&s.counts),
         "create_time": t.create_time,
         "update_time": t.update_time,
-        // No notification email has been sent: notify is not built yet.
-        "email_status": 0,
-        "last_notify_time": 0,
+        "email_status": s.member.email_status,
+        "last_notify_time": s.member.last_notify_time,
     })
 }

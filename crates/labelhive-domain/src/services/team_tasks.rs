@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::allocation::allocate;
 use crate::dataset::Dataset;
 use crate::ids::{is_resource_id, new_resource_id};
 use crate::job::{kind, NewJob};
@@ -18,10 +19,10 @@ use crate::services::existing_dataset;
 use crate::services::samples::SampleService;
 use crate::store::{MemberTaskQuery, Store, StoreError};
 use crate::team_task::{
-    allocate, task_status, StateCounts, TaskFields, TaskMember, TeamTask, MAX_REPETITION,
+    task_status, StateCounts, TaskFields, TaskMember, TeamTask, MAX_REPETITION,
 };
 use crate::time::now_ms;
-use crate::workforce::{role, WorkerQuery};
+use crate::workforce::role;
 use crate::DomainError;
 
 /// Who is calling.
@@ -225,103 +226,6 @@ impl TeamTaskService {
         Ok(task)
     }
 
-    /// The members `config` names, with their roles in their teams.
-    async fn resolve(
-        &self,
-        project: &str,
-        config: &WorkforcesConfig,
-    ) -> Result<Vec<TaskMember>, DomainError> {
-        let mut members: Vec<TaskMember> = Vec::new();
-        for (i, choice) in config.workforces.iter().enumerate() {
-            let field = format!("workforces_config.workforces[{i}]");
-            let team_id = match (&choice.workforce_id, &choice.workforce_name) {
-                (Some(id), _) => id.clone(),
-                (None, Some(name)) => self.team_named(project, name).await?,
-                (None, None) => {
-                    return Err(DomainError::invalid(
-                        format!("{field}.workforce_id"),
-                        "workforce_id or workforce_name is required",
-                    ))
-                }
-            };
-            if !is_resource_id(&team_id) || self.store.workforce(project, &team_id).await?.is_none()
-            {
-                return Err(DomainError::WorkforceNotFound(team_id));
-            }
-            let team = self.team_members(project, &team_id).await?;
-            let chosen: Vec<TaskMember> = if choice.workers.is_empty() {
-                team
-            } else {
-                let mut out = Vec::new();
-                for w in &choice.workers {
-                    let found = team.iter().find(|m| {
-                        w.worker_id.as_deref() == Some(m.worker_id.as_str())
-                            || w.email.as_deref().map(str::to_lowercase).as_deref()
-                                == Some(m.email.as_str())
-                    });
-                    let who = w
-                        .worker_id
-                        .clone()
-                        .or_else(|| w.email.clone())
-                        .unwrap_or_default();
-                    out.push(found.cloned().ok_or(DomainError::WorkerNotFound(who))?);
-                }
-                out
-            };
-            for m in chosen {
-                if !members.contains(&m) {
-                    members.push(m);
-                }
-            }
-        }
-        Ok(members)
-    }
-
-    async fn team_named(&self, project: &str, name: &str) -> Result<String, DomainError> {
-        let mut q = crate::workforce::WorkforceQuery {
-            search_content: Some(name.to_owned()),
-            limit: 100,
-            ..Default::default()
-        };
-        loop {
-            let (teams, total) = self.store.list_workforces(project, &q).await?;
-            if let Some(t) = teams.iter().find(|t| t.name == name) {
-                return Ok(t.id.clone());
-            }
-            if (q.offset + 1) * q.limit >= total {
-                return Err(DomainError::WorkforceNotFound(name.to_owned()));
-            }
-            q.offset += 1;
-        }
-    }
-
-    async fn team_members(
-        &self,
-        project: &str,
-        team: &str,
-    ) -> Result<Vec<TaskMember>, DomainError> {
-        let mut q = WorkerQuery {
-            workforce_id: Some(team.to_owned()),
-            ascending: true,
-            limit: 100,
-            ..Default::default()
-        };
-        let mut out = Vec::new();
-        loop {
-            let (page, total) = self.store.list_workers(project, &q).await?;
-            out.extend(page.into_iter().map(|w| TaskMember {
-                worker_id: w.worker_id,
-                workforce_id: w.workforce_id,
-                email: w.email,
-                role: w.role,
-            }));
-            if (q.offset + 1) * q.limit >= total {
-                return Ok(out);
-            }
-            q.offset += 1;
-        }
-    }
-
     /// A page of the dataset's tasks the actor may see.
     pub async fn list(
         &self,
@@ -382,8 +286,9 @@ impl TeamTaskService {
             &[task_status::CREATED, task_status::REJECTED],
             "start the task",
         )?;
+        let mut moves = Vec::new();
         if let Some(config) = config.filter(|c| !c.workforces.is_empty()) {
-            self.replace_members(project, &mut task, &config).await?;
+            moves = self.replace_members(project, &mut task, &config).await?;
         }
         let labelers = task.labelers().len();
         if labelers == 0 || i64::try_from(labelers).unwrap_or(0) < task.repetition {
@@ -412,36 +317,12 @@ impl TeamTaskService {
         };
         if !self
             .store
-            .save_team_task(&task, expect, job.as_ref())
+            .save_team_task(&task, expect, job.as_ref(), &moves)
             .await?
         {
             return Err(DomainError::TaskState(
                 "the task changed status meanwhile; read it again".into(),
             ));
-        }
-        Ok(())
-    }
-
-    /// Replaces the members; labelers with unfinished items may not leave (4628).
-    async fn replace_members(
-        &self,
-        project: &str,
-        task: &mut TeamTask,
-        config: &WorkforcesConfig,
-    ) -> Result<(), DomainError> {
-        let members = self.resolve(project, config).await?;
-        let loads = self.store.item_loads(&task.id).await?;
-        for (worker, n) in loads {
-            let stays = members
-                .iter()
-                .any(|m| m.worker_id == worker && m.role == role::LABELER);
-            if n > 0 && !stays {
-                return Err(DomainError::WorkerHasTask(worker));
-            }
-        }
-        task.members = members;
-        if let Some(agency) = &config.agency {
-            task.agency.clone_from(agency);
         }
         Ok(())
     }
@@ -554,14 +435,15 @@ impl TeamTaskService {
         if let Some(d) = fields.description {
             task.description = d;
         }
+        let mut moves = Vec::new();
         if let Some(config) = config.filter(|c| !c.workforces.is_empty()) {
-            self.replace_members(project, &mut task, &config).await?;
+            moves = self.replace_members(project, &mut task, &config).await?;
         }
         task.update_time = now_ms();
         let expect = task.status;
         let saved = self
             .store
-            .save_team_task(&task, expect, None)
+            .save_team_task(&task, expect, None, &moves)
             .await
             .map_err(|e| name_taken(e, &task.name))?;
         if !saved {

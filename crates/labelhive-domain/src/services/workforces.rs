@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::ids::new_resource_id;
+use crate::services::team_tasks::TeamTaskService;
 use crate::store::{Store, StoreError};
 use crate::time::now_ms;
 use crate::workforce::{
@@ -15,6 +16,8 @@ use crate::DomainError;
 #[derive(Clone)]
 pub struct WorkforceService {
     store: Arc<dyn Store>,
+    /// Members leaving a team leave its tasks too.
+    tasks: TeamTaskService,
 }
 
 /// A taken team name as the API reports it.
@@ -28,9 +31,9 @@ fn name_taken(err: StoreError, name: Option<&str>) -> DomainError {
 }
 
 impl WorkforceService {
-    /// A service over a store.
-    pub fn new(store: Arc<dyn Store>) -> Self {
-        Self { store }
+    /// A service over a store; members who leave are taken out of `tasks`.
+    pub fn new(store: Arc<dyn Store>, tasks: TeamTaskService) -> Self {
+        Self { store, tasks }
     }
 
     /// Creates a team; its name must be new in the project.
@@ -103,8 +106,33 @@ impl WorkforceService {
         }
     }
 
-    /// Deletes a team and its memberships.
+    /// Deletes a team and its memberships. Its members first leave the team's tasks,
+    /// their unfinished samples handed to the labelers who stay; when that cannot be
+    /// done for someone (4628), nothing is deleted.
     pub async fn delete(&self, project_id: &str, workforce_id: &str) -> Result<(), DomainError> {
+        self.get(project_id, workforce_id).await?;
+        let mut q = WorkerQuery {
+            workforce_id: Some(workforce_id.to_owned()),
+            ascending: true,
+            limit: 1000,
+            ..WorkerQuery::default()
+        };
+        let mut members = Vec::new();
+        loop {
+            let (page, total) = self.store.list_workers(project_id, &q).await?;
+            members.extend(page.into_iter().map(|w| w.worker_id));
+            if (q.offset + 1) * q.limit >= total {
+                break;
+            }
+            q.offset += 1;
+        }
+        for left in self
+            .tasks
+            .leave_team(project_id, workforce_id, &members)
+            .await?
+        {
+            left?;
+        }
         if self
             .store
             .delete_workforce(project_id, workforce_id)
@@ -208,27 +236,39 @@ impl WorkforceService {
         }
     }
 
-    /// Removes members; per id, removed or the error that member got.
+    /// Removes members; per id, removed or the error that member got. Each first
+    /// leaves the team's tasks, their unfinished samples handed to the labelers who
+    /// stay; one whose samples cannot be absorbed stays (4628).
     pub async fn delete_workers(
         &self,
         project_id: &str,
         workforce_id: &str,
         worker_ids: &[String],
     ) -> Result<Vec<Result<(), DomainError>>, DomainError> {
-        let done = self
-            .store
-            .delete_workers(project_id, workforce_id, worker_ids)
+        self.get(project_id, workforce_id).await?;
+        let mut out = self
+            .tasks
+            .leave_team(project_id, workforce_id, worker_ids)
             .await?;
-        Ok(worker_ids
+        let leaving: Vec<String> = worker_ids
             .iter()
-            .zip(done)
-            .map(|(id, removed)| {
-                if removed {
-                    Ok(())
-                } else {
-                    Err(DomainError::WorkerNotFound(id.clone()))
-                }
-            })
-            .collect())
+            .zip(&out)
+            .filter(|(_, left)| left.is_ok())
+            .map(|(id, _)| id.clone())
+            .collect();
+        let mut removed = if leaving.is_empty() {
+            Vec::new()
+        } else {
+            self.store
+                .delete_workers(project_id, workforce_id, &leaving)
+                .await?
+        }
+        .into_iter();
+        for (id, result) in worker_ids.iter().zip(out.iter_mut()) {
+            if result.is_ok() && removed.next() != Some(true) {
+                *result = Err(DomainError::WorkerNotFound(id.clone()));
+            }
+        }
+        Ok(out)
     }
 }
