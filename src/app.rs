@@ -68,7 +68,7 @@ impl AppState {
             .clone()
             .unwrap_or_else(|| format!("http://{}", config.listen));
         Self {
-            datasets: DatasetService::new(store.clone(), blob.clone()),
+            datasets: DatasetService::new(store.clone(), blob.clone(), team_tasks.clone()),
             samples: SampleService::new(store.clone(), blob.clone()),
             labels: LabelService::new(store.clone()),
             versions: VersionService::new(store.clone()),

@@ -138,7 +138,7 @@ impl Runner {
             kind::PUBLISH => publish::run(&self.state, &self.owner, &job, stop).await,
             kind::EXPORT => export::run(&self.state, &self.owner, &job, stop).await,
             kind::SYNC => sync::run(&self.state, &self.owner, &job, stop).await,
-            kind::TEAM_ALLOCATE => team::allocate(&self.state, &job).await,
+            kind::TEAM_ALLOCATE => team::allocate(&self.state, &job, stop).await,
             kind::TEAM_SYNC => team::sync(&self.state, &job).await,
             other => Err(DomainError::Unsupported(format!("job kind {other}"))),
         };

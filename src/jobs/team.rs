@@ -2,18 +2,42 @@
 //! acceptance to the dataset. Both bodies are idempotent service calls, so a run cut
 //! by kill -9 is simply run again by the next runner.
 
+use std::time::Duration;
+
 use labelhive_domain::job::Job;
 use labelhive_domain::services::team_tasks::TeamJob;
 use labelhive_domain::store::JobOutcome;
 use labelhive_domain::DomainError;
 use serde_json::json;
+use tokio::sync::watch;
 
 use super::RunEnd;
 use crate::app::AppState;
 
-/// Allocates every in-scope sample to its labelers; the task then runs.
-pub(crate) async fn allocate(state: &AppState, job: &Job) -> Result<RunEnd, DomainError> {
+/// How often a waiting allocation looks at the job it waits for.
+const WAIT_POLL: Duration = Duration::from_millis(250);
+
+/// Allocates every in-scope sample to its labelers; the task then runs. A task
+/// created with its dataset first waits for the dataset's import to end.
+pub(crate) async fn allocate(
+    state: &AppState,
+    job: &Job,
+    stop: watch::Receiver<bool>,
+) -> Result<RunEnd, DomainError> {
     let payload: TeamJob = super::payload(job)?;
+    if let Some(first) = &payload.after_job {
+        while state
+            .store
+            .job(&job.project_id, first)
+            .await?
+            .is_some_and(|j| !j.status.is_final())
+        {
+            if *stop.borrow() {
+                return Ok(RunEnd::Interrupted);
+            }
+            tokio::time::sleep(WAIT_POLL).await;
+        }
+    }
     let Some(dataset) = super::job_dataset(state, job).await? else {
         return Ok(RunEnd::Abandoned);
     };

@@ -394,6 +394,22 @@ async fn workforce_information_is_stored_and_described(backend: Backend) {
     };
     app.mkdir("bkt/in").await;
     app.mkdir("bkt/out").await;
+    let team = app
+        .post("/workforces", &json!({"workforce_name": "team-a"}))
+        .await
+        .body["workforce_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for (email, role) in [("a@example.com", 0), ("r@example.com", 1)] {
+        let r = app
+            .post(
+                &format!("/workforces/{team}/workers"),
+                &json!({"emails": email, "role": role}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
     let mut body = dataset_body("team", "/bkt/in/", "/bkt/out/");
     body["workforce_information"] = json!({
         "task_name": "task-1",
@@ -401,7 +417,7 @@ async fn workforce_information_is_stored_and_described(backend: Backend) {
         "synchronize_data": true,
         "data_sync_type": 3,
         "workforces_config": {"workforces": [{
-            "workforce_id": "abcdefghijklmnopqrs",
+            "workforce_id": team,
             "workforce_name": "team-a",
             "workers": [{"email": "a@example.com", "role": 0}, {"email": "r@example.com", "role": 1}]
         }]}
@@ -417,6 +433,19 @@ async fn workforce_information_is_stored_and_described(backend: Backend) {
     assert_eq!(w["is_synchronize_data"], true);
     assert_eq!(w["workforce_name"], "team-a");
     assert_eq!(w["workers"][1]["email"], "r@example.com");
+    // The team task exists; one labeler cannot cover repetition 3, so it waits created.
+    let tasks = app
+        .get(&format!("/datasets/{id}/workforce-tasks"))
+        .await
+        .body;
+    assert_eq!(tasks["count"], 1, "{tasks}");
+    assert_eq!(
+        tasks["tasks"][0]["task_id"], w["current_task_id"],
+        "{tasks} {w}"
+    );
+    assert_eq!(tasks["tasks"][0]["status"], 6, "{tasks}");
+    assert_eq!(tasks["tasks"][0]["synchronize_data"], true, "{tasks}");
+    assert_eq!(ds["workforce_task_count"], 1, "{ds}");
 }
 
 async fn a_taken_dataset_name_returns_409_modelarts_4351(backend: Backend) {

@@ -49,7 +49,11 @@ async fn jobs_are_leased_renewed_reclaimed_and_finished_once(backend: Backend) {
         create_time: now_ms(),
     };
     store.create_project(&project).await.unwrap();
-    let service = DatasetService::new(store.clone(), blob);
+    let tasks = labelhive_domain::services::team_tasks::TeamTaskService::new(
+        store.clone(),
+        labelhive_domain::services::samples::SampleService::new(store.clone(), blob.clone()),
+    );
+    let service = DatasetService::new(store.clone(), blob, tasks);
     let new_dataset = NewDataset {
         name: "d".into(),
         dataset_type: DatasetType::ImageClassification,

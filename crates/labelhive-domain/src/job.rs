@@ -38,6 +38,11 @@ pub enum JobStatus {
 }
 
 impl JobStatus {
+    /// Whether the job has ended (succeeded, failed or canceled).
+    pub fn is_final(self) -> bool {
+        matches!(self, Self::Succeeded | Self::Failed | Self::Canceled)
+    }
+
     /// The stored text.
     pub fn as_str(self) -> &'static str {
         match self {

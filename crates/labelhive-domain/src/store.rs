@@ -155,8 +155,15 @@ pub struct RunningJob {
 /// Datasets and their labels.
 #[async_trait]
 pub trait DatasetStore {
-    /// Inserts a dataset with its labels, and its first job, in one transaction.
-    async fn create_dataset(&self, dataset: &Dataset, job: Option<&NewJob>) -> StoreResult<()>;
+    /// Inserts a dataset with its labels, its first jobs (claimed in this order) and
+    /// the team task of its `workforce_information`, in one transaction. A taken team
+    /// task name cannot happen (the dataset is new).
+    async fn create_dataset(
+        &self,
+        dataset: &Dataset,
+        jobs: &[NewJob],
+        team_task: Option<&TeamTask>,
+    ) -> StoreResult<()>;
     /// A dataset of the project, with its labels.
     async fn dataset(&self, project_id: &str, dataset_id: &str) -> StoreResult<Option<Dataset>>;
     /// A page of the project's datasets and the total matching the filters.

@@ -10,6 +10,7 @@ use labelhive_domain::store::{
     DatasetEdit, DatasetStore, LabelChanges, MetricPoint, Modified, RunningJob, SamplePreview,
     StoreError, StoreResult,
 };
+use labelhive_domain::team_task::TeamTask;
 use labelhive_domain::time::now_ms;
 use labelhive_domain::DomainError;
 use sqlx::{Any, Row, Transaction};
@@ -90,7 +91,12 @@ pub(crate) async fn load_in_tx(
 
 #[async_trait]
 impl DatasetStore for SqlStore {
-    async fn create_dataset(&self, d: &Dataset, job: Option<&NewJob>) -> StoreResult<()> {
+    async fn create_dataset(
+        &self,
+        d: &Dataset,
+        jobs: &[NewJob],
+        team_task: Option<&TeamTask>,
+    ) -> StoreResult<()> {
         let (_gate, mut tx) = self.begin_write().await?;
         sqlx::query(&format!(
             "insert into datasets ({DATASET_COLUMNS}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
@@ -128,8 +134,12 @@ impl DatasetStore for SqlStore {
         .await
         .map_err(|e| on_unique(e, "datasets_project_name"))?;
         write_labels(&mut tx, &d.id, &[], &d.labels, &LabelChanges::default()).await?;
-        if let Some(job) = job {
-            crate::jobs::insert_job(&mut tx, job, d.create_time).await?;
+        // One millisecond apart: runners claim by creation time, so in this order.
+        for (at, job) in (d.create_time..).zip(jobs) {
+            crate::jobs::insert_job(&mut tx, job, at).await?;
+        }
+        if let Some(t) = team_task {
+            crate::team_tasks::insert_team_task(&mut tx, t).await?;
         }
         record_metric(&mut tx, &d.id, d.create_time).await?;
         tx.commit().await.map_err(db)?;

@@ -88,6 +88,40 @@ async fn insert_members(tx: &mut Transaction<'_, Any>, t: &TeamTask) -> StoreRes
     Ok(())
 }
 
+/// Inserts a task with its members; a taken name is a `team_tasks_dataset_name` conflict.
+pub(crate) async fn insert_team_task(
+    tx: &mut Transaction<'_, Any>,
+    t: &TeamTask,
+) -> StoreResult<()> {
+    sqlx::query(&format!(
+        "insert into team_tasks ({}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
+         $12, $13, $14, $15, $16, $17, $18)",
+        TASK_COLUMNS.replace("t.", "")
+    ))
+    .bind(&t.id)
+    .bind(&t.project_id)
+    .bind(&t.dataset_id)
+    .bind(&t.name)
+    .bind(&t.description)
+    .bind(i64::from(t.status))
+    .bind(t.repetition)
+    .bind(i64::from(t.auto_sync_dataset))
+    .bind(i64::from(t.synchronize_data))
+    .bind(i64::from(t.synchronize_auto_labeling_data))
+    .bind(t.data_sync_type)
+    .bind(&t.sample_conditions)
+    .bind(&t.agency)
+    .bind(t.checking_task_id.as_deref())
+    .bind(t.action.map(i64::from))
+    .bind(i64::from(t.overwrite_last_result))
+    .bind(t.create_time)
+    .bind(t.update_time)
+    .execute(&mut **tx)
+    .await
+    .map_err(|e| on_unique(e, "team_tasks_dataset_name"))?;
+    insert_members(tx, t).await
+}
+
 impl SqlStore {
     /// Fills the members of `tasks` with one query.
     async fn with_members(&self, mut tasks: Vec<TeamTask>) -> StoreResult<Vec<TeamTask>> {
@@ -113,33 +147,7 @@ impl SqlStore {
 
     pub(crate) async fn create_team_task_row(&self, t: &TeamTask) -> StoreResult<()> {
         let (_gate, mut tx) = self.begin_write().await?;
-        sqlx::query(&format!(
-            "insert into team_tasks ({}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
-             $12, $13, $14, $15, $16, $17, $18)",
-            TASK_COLUMNS.replace("t.", "")
-        ))
-        .bind(&t.id)
-        .bind(&t.project_id)
-        .bind(&t.dataset_id)
-        .bind(&t.name)
-        .bind(&t.description)
-        .bind(i64::from(t.status))
-        .bind(t.repetition)
-        .bind(i64::from(t.auto_sync_dataset))
-        .bind(i64::from(t.synchronize_data))
-        .bind(i64::from(t.synchronize_auto_labeling_data))
-        .bind(t.data_sync_type)
-        .bind(&t.sample_conditions)
-        .bind(&t.agency)
-        .bind(t.checking_task_id.as_deref())
-        .bind(t.action.map(i64::from))
-        .bind(i64::from(t.overwrite_last_result))
-        .bind(t.create_time)
-        .bind(t.update_time)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| on_unique(e, "team_tasks_dataset_name"))?;
-        insert_members(&mut tx, t).await?;
+        insert_team_task(&mut tx, t).await?;
         tx.commit().await.map_err(db)
     }
 

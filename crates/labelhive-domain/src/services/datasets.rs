@@ -10,6 +10,7 @@ use crate::store::{LabelChanges, MetricPoint, RunningJob, SamplePreview, Store, 
 use crate::time::now_ms;
 use crate::DomainError;
 
+use super::team_tasks::TeamTaskService;
 use super::{existing_dataset, require_bucket};
 
 /// Dataset use cases.
@@ -17,6 +18,8 @@ use super::{existing_dataset, require_bucket};
 pub struct DatasetService {
     store: Arc<dyn Store>,
     blob: Arc<dyn Blob>,
+    /// Builds the team task of `workforce_information`.
+    tasks: TeamTaskService,
 }
 
 /// A store conflict on the dataset name as `DatasetNameTaken`; other errors as they are.
@@ -30,12 +33,14 @@ pub(crate) fn name_conflict(err: StoreError, name: &str) -> DomainError {
 }
 
 impl DatasetService {
-    /// A service over a store and a blob store.
-    pub fn new(store: Arc<dyn Store>, blob: Arc<dyn Blob>) -> Self {
-        Self { store, blob }
+    /// A service over a store and a blob store; `tasks` builds team tasks.
+    pub fn new(store: Arc<dyn Store>, blob: Arc<dyn Blob>, tasks: TeamTaskService) -> Self {
+        Self { store, blob, tasks }
     }
 
-    /// Creates a dataset and queues the import of the files under its input path.
+    /// Creates a dataset and queues the import of the files under its input path;
+    /// with `workforce_information`, its team task too (see
+    /// [`TeamTaskService::for_new_dataset`]).
     pub async fn create(&self, project_id: &str, new: NewDataset) -> Result<Dataset, DomainError> {
         new.check()?;
         require_bucket(self.blob.as_ref(), &new.input_path).await?;
@@ -54,6 +59,20 @@ impl DatasetService {
                 new.import_annotations,
             )),
         });
+        // The team task of `workforce_information`, created (and started) with the
+        // dataset, its allocation after the import.
+        let mut workforce_information = new.workforce_information;
+        let mut team_task = None;
+        let mut jobs: Vec<NewJob> = job.iter().cloned().collect();
+        if let Some(info) = &mut workforce_information {
+            let (task, allocate) = self
+                .tasks
+                .for_new_dataset(project_id, &id, info, job.as_ref().map(|j| j.id.as_str()))
+                .await?;
+            info.task_id = Some(task.id.clone());
+            jobs.extend(allocate);
+            team_task = Some(task);
+        }
         let mut source = new.data_source.clone();
         source.data_path = Some(new.input_path.as_dir());
         let dataset = Dataset {
@@ -72,7 +91,7 @@ impl DatasetService {
             managed: new.managed,
             label_format: new.label_format,
             schema: new.schema,
-            workforce_information: new.workforce_information,
+            workforce_information,
             status: if job.is_some() {
                 status::IMPORTING
             } else {
@@ -92,7 +111,7 @@ impl DatasetService {
             labels: new.labels,
         };
         self.store
-            .create_dataset(&dataset, job.as_ref())
+            .create_dataset(&dataset, &jobs, team_task.as_ref())
             .await
             .map_err(|e| name_conflict(e, &new.name))?;
         Ok(dataset)

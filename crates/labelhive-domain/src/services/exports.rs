@@ -78,7 +78,7 @@ impl ExportService {
             payload.new_dataset_id = Some(target.id.clone());
             job.payload = serde_json::to_value(&payload).map_err(DomainError::internal)?;
             self.store
-                .create_dataset(&target, Some(&job))
+                .create_dataset(&target, std::slice::from_ref(&job), None)
                 .await
                 .map_err(|e| name_conflict(e, &target.name))?;
         } else {

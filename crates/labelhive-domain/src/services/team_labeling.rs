@@ -6,11 +6,11 @@ use std::collections::HashMap;
 use crate::annotation::{SampleLabel, SampleMetadata};
 use crate::consensus::consensus;
 use crate::ids::new_resource_id;
-use crate::job::{kind, NewJob};
+use crate::job::kind;
 use crate::sample::{state_for, LabelCount, Sample, SampleWrite};
 use crate::search::SampleFilter;
 use crate::services::samples::{check_batch, prefix, ItemResult};
-use crate::services::team_tasks::{require_owner, require_role, Actor, TeamJob, TeamTaskService};
+use crate::services::team_tasks::{require_owner, require_role, team_job, Actor, TeamTaskService};
 use crate::store::WriteMode;
 use crate::team_task::{
     action, action_moves, after_review, after_submit, item_state, sampling_size, status_after,
@@ -492,16 +492,7 @@ impl TeamTaskService {
         let (status, job) = if action_code == i64::from(action::CANCEL) {
             (task_status::RUNNING, None)
         } else {
-            let job = NewJob {
-                id: new_resource_id(),
-                project_id: task.project_id.clone(),
-                dataset_id: Some(task.dataset_id.clone()),
-                kind: kind::TEAM_SYNC,
-                payload: serde_json::to_value(TeamJob {
-                    task_id: task.id.clone(),
-                })
-                .map_err(DomainError::internal)?,
-            };
+            let job = team_job(task, kind::TEAM_SYNC, None)?;
             (task_status::SYNCING, Some(job))
         };
         let accepted = self

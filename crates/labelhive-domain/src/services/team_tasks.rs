@@ -11,7 +11,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::allocation::allocate;
-use crate::dataset::Dataset;
+use crate::dataset::{Dataset, WorkforceInformation};
 use crate::ids::{is_resource_id, new_resource_id};
 use crate::job::{kind, NewJob};
 use crate::search::{parse_search_conditions, SampleFilter, SampleState};
@@ -91,6 +91,9 @@ pub struct NewTask {
 pub struct TeamJob {
     /// The task.
     pub task_id: String,
+    /// A job to wait for first: the import of a dataset created with its team task.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_job: Option<String>,
 }
 
 /// A member's progress in a task.
@@ -174,6 +177,84 @@ impl TeamTaskService {
     ) -> Result<TeamTask, DomainError> {
         require_owner(actor, "create team labeling tasks")?;
         let ds = self.dataset(project, dataset).await?;
+        let task = self.prepare(project, &ds.id, req).await?;
+        self.store
+            .create_team_task(&task)
+            .await
+            .map_err(|e| name_taken(e, &task.name))?;
+        Ok(task)
+    }
+
+    /// The team task a dataset created with `workforce_information` starts with: its
+    /// settings and members checked now (a bad one refuses the dataset). With enough
+    /// labelers it is started at once: status 0 and an allocation job that waits for
+    /// the dataset's import (`import_job`); else it stays created (6).
+    pub async fn for_new_dataset(
+        &self,
+        project: &str,
+        dataset_id: &str,
+        info: &WorkforceInformation,
+        import_job: Option<&str>,
+    ) -> Result<(TeamTask, Option<NewJob>), DomainError> {
+        let config = info.workforces_config.as_ref().map(|c| WorkforcesConfig {
+            agency: c.agency.clone(),
+            workforces: c
+                .workforces
+                .iter()
+                .flatten()
+                .map(|w| TeamChoice {
+                    workforce_id: w.workforce_id.clone(),
+                    workforce_name: w.workforce_name.clone(),
+                    workers: w
+                        .workers
+                        .iter()
+                        .flatten()
+                        .map(|m| MemberChoice {
+                            email: m.email.clone(),
+                            worker_id: m.worker_id.clone(),
+                        })
+                        .collect(),
+                })
+                .collect(),
+        });
+        let req = NewTask {
+            fields: TaskFields {
+                name: Some(info.task_name.clone()),
+                description: None,
+            },
+            repetition: info.repetition.map(i64::from),
+            synchronize_data: info.synchronize_data,
+            synchronize_auto_labeling_data: info.synchronize_auto_labeling_data,
+            data_sync_type: info.data_sync_type.map(i64::from),
+            workforces_config: config,
+            ..NewTask::default()
+        };
+        let mut task = self
+            .prepare(project, dataset_id, req)
+            .await
+            .map_err(|e| match e {
+                DomainError::InvalidParameter { field, reason } => DomainError::InvalidParameter {
+                    field: format!("workforce_information.{field}"),
+                    reason,
+                },
+                other => other,
+            })?;
+        let labelers = i64::try_from(task.labelers().len()).unwrap_or(0);
+        if labelers == 0 || labelers < task.repetition {
+            return Ok((task, None));
+        }
+        task.status = task_status::STARTING;
+        let job = team_job(&task, kind::TEAM_ALLOCATE, import_job.map(str::to_owned))?;
+        Ok((task, Some(job)))
+    }
+
+    /// A new task of the dataset (status 6), checked and its members resolved.
+    pub(crate) async fn prepare(
+        &self,
+        project: &str,
+        dataset_id: &str,
+        req: NewTask,
+    ) -> Result<TeamTask, DomainError> {
         req.fields.check()?;
         let repetition = req.repetition.unwrap_or(1);
         if !(1..=MAX_REPETITION).contains(&repetition) {
@@ -198,7 +279,7 @@ impl TeamTaskService {
         let task = TeamTask {
             id: new_resource_id(),
             project_id: project.to_owned(),
-            dataset_id: ds.id,
+            dataset_id: dataset_id.to_owned(),
             name: req
                 .fields
                 .name
@@ -219,10 +300,6 @@ impl TeamTaskService {
             update_time: now,
             members,
         };
-        self.store
-            .create_team_task(&task)
-            .await
-            .map_err(|e| name_taken(e, &task.name))?;
         Ok(task)
     }
 
@@ -301,16 +378,7 @@ impl TeamTaskService {
         task.update_time = now_ms();
         let job = if expect == task_status::CREATED {
             task.status = task_status::STARTING;
-            Some(NewJob {
-                id: new_resource_id(),
-                project_id: project.to_owned(),
-                dataset_id: Some(task.dataset_id.clone()),
-                kind: kind::TEAM_ALLOCATE,
-                payload: serde_json::to_value(TeamJob {
-                    task_id: task.id.clone(),
-                })
-                .map_err(DomainError::internal)?,
-            })
+            Some(team_job(&task, kind::TEAM_ALLOCATE, None)?)
         } else {
             task.status = task_status::RUNNING;
             None
@@ -530,6 +598,25 @@ impl TeamTaskService {
         }
         Ok((out, total))
     }
+}
+
+/// A job of `kind` over the task, after `after_job` when given.
+pub(crate) fn team_job(
+    task: &TeamTask,
+    kind: &'static str,
+    after_job: Option<String>,
+) -> Result<NewJob, DomainError> {
+    Ok(NewJob {
+        id: new_resource_id(),
+        project_id: task.project_id.clone(),
+        dataset_id: Some(task.dataset_id.clone()),
+        kind,
+        payload: serde_json::to_value(TeamJob {
+            task_id: task.id.clone(),
+            after_job,
+        })
+        .map_err(DomainError::internal)?,
+    })
 }
 
 /// Owners only.
