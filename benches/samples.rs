@@ -9,128 +9,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
+mod common;
+
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-use labelhive::api::auth::signing::{sign_request, RequestParts};
+use common::{latencies, mem_kb, poll, Bench, Client};
 use serde_json::{json, Value};
-
-struct Creds {
-    project_id: String,
-    ak: String,
-    sk: String,
-}
-
-struct Client {
-    http: reqwest::Client,
-    addr: SocketAddr,
-    creds: Arc<Creds>,
-}
-
-impl Client {
-    async fn call(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<&Value>,
-    ) -> (u16, Value) {
-        let full = format!("/v2/{}{}", self.creds.project_id, path);
-        let (p, q) = full
-            .split_once('?')
-            .map_or((full.as_str(), None), |(p, q)| (p, Some(q)));
-        let bytes = body
-            .map(|b| serde_json::to_vec(b).unwrap())
-            .unwrap_or_default();
-        let date = sdk_date();
-        let parts = RequestParts {
-            method: method.as_str(),
-            path: p,
-            query: q,
-            headers: vec![
-                ("host".into(), self.addr.to_string()),
-                ("content-type".into(), "application/json".into()),
-                ("x-sdk-date".into(), date.clone()),
-            ],
-            body: &bytes,
-        };
-        let auth = sign_request(&self.creds.ak, &self.creds.sk, &parts, &date);
-        let mut req = self
-            .http
-            .request(method, format!("http://{}{}", self.addr, full))
-            .header("content-type", "application/json")
-            .header("x-sdk-date", &date)
-            .header("authorization", auth);
-        if !bytes.is_empty() {
-            req = req.body(bytes);
-        }
-        let resp = req.send().await.unwrap();
-        let status = resp.status().as_u16();
-        let body = resp.json().await.unwrap_or(Value::Null);
-        (status, body)
-    }
-}
-
-fn sdk_date() -> String {
-    let now = time::OffsetDateTime::now_utc();
-    format!(
-        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
-        now.year(),
-        u8::from(now.month()),
-        now.day(),
-        now.hour(),
-        now.minute(),
-        now.second()
-    )
-}
-
-fn mem_kb(pid: u32, key: &str) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with(key))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
-fn pct(samples: &mut [Duration], p: f64) -> f64 {
-    samples.sort();
-    let i = ((samples.len() as f64 - 1.0) * p).round() as usize;
-    samples[i].as_secs_f64() * 1000.0
-}
-
-async fn latencies(client: &Client, path: &str, n: usize) -> (f64, f64) {
-    let mut v = Vec::with_capacity(n);
-    for _ in 0..n {
-        let t = Instant::now();
-        let (status, body) = client.call(reqwest::Method::GET, path, None).await;
-        assert_eq!(status, 200, "{path}: {body}");
-        v.push(t.elapsed());
-    }
-    (pct(&mut v, 0.5), pct(&mut v, 0.99))
-}
-
-struct Server(Child);
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Polls a GET path every 100 ms until `ended` holds for its body.
-async fn poll(client: &Client, path: &str, ended: impl Fn(&Value) -> bool) -> Value {
-    loop {
-        let (_, body) = client.call(reqwest::Method::GET, path, None).await;
-        if ended(&body) {
-            return body;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
 
 #[tokio::main]
 async fn main() {
@@ -138,68 +23,16 @@ async fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
-    let pg = std::env::var("LABELHIVE_BENCH_DATABASE_URL")
-        .ok()
-        .filter(|s| !s.is_empty());
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("obs/bench/in")).unwrap();
-    std::fs::create_dir_all(dir.path().join("obs/bench/out")).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_labelhive"));
-    cmd.args(["serve", "--listen", &addr.to_string(), "--data-dir"])
-        .arg(dir.path())
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit());
-    let backend = if let Some(base) = &pg {
-        use sqlx::{Connection, Executor};
-        let name = format!("labelhive_bench_{}", std::process::id());
-        let mut conn = sqlx::PgConnection::connect(base).await.unwrap();
-        conn.execute(format!("drop database if exists \"{name}\" with (force)").as_str())
-            .await
-            .unwrap();
-        conn.execute(format!("create database \"{name}\"").as_str())
-            .await
-            .unwrap();
-        let url = format!("{}/{name}", base.rsplit_once('/').unwrap().0);
-        cmd.arg("--database-url").arg(url);
-        "PostgreSQL"
-    } else {
-        "SQLite"
-    };
-    let server = Server(cmd.spawn().unwrap());
-    let pid = server.0.id();
-    let http = reqwest::Client::new();
-    for _ in 0..200 {
-        if http
-            .get(format!("http://{addr}/health"))
-            .send()
-            .await
-            .is_ok()
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let creds: Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.path().join("credentials.json")).unwrap(),
-    )
-    .unwrap();
-    let creds = Arc::new(Creds {
-        project_id: creds["project_id"].as_str().unwrap().into(),
-        ak: creds["access_key"].as_str().unwrap().into(),
-        sk: creds["secret_key"].as_str().unwrap().into(),
-    });
-    let client = Client {
-        http: http.clone(),
-        addr,
-        creds: creds.clone(),
-    };
+    let bench = Bench::start(&[]).await;
+    let (dir, addr, pid, http, creds, backend) = (
+        &bench.dir,
+        bench.addr,
+        bench.pid,
+        bench.http.clone(),
+        bench.creds.clone(),
+        bench.backend,
+    );
+    let client = bench.client();
     let (status, created) = client
         .call(
             reqwest::Method::POST,
@@ -504,5 +337,5 @@ async fn main() {
     for r in rows {
         println!("{r}");
     }
-    drop(server);
+    drop(bench);
 }

@@ -1,44 +1,53 @@
-//! Group commit: sample writes to one dataset that arrive while another is being
-//! written are combined into the next transaction. Writers of one dataset are
-//! serialised anyway (its row lock), so combining turns N waiting transactions into
-//! one, and N commits (each an fsync) into one, without changing any result: the
-//! writes apply in arrival order, exactly as they would one after another.
+//! Group commit: writes to one dataset (samples) or one team task (items) that arrive
+//! while another is being written are combined into the next transaction. Writers of
+//! one subject are serialised anyway (its row lock, or SQLite's one writer), so
+//! combining turns N waiting transactions into one, and N commits (each an fsync) into
+//! one, without changing any result: the writes apply in arrival order, exactly as
+//! they would one after another.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use labelhive_domain::sample::SampleWrite;
-use labelhive_domain::store::{StoreError, StoreResult, WriteMode};
+use labelhive_domain::store::{StoreError, StoreResult};
 use tokio::sync::oneshot;
 
 /// One caller's writes, waiting for the transaction that will carry them.
-struct Pending {
-    samples: Vec<SampleWrite>,
+struct Pending<T> {
+    samples: Vec<T>,
     reply: oneshot::Sender<Result<Vec<bool>, String>>,
 }
 
-type Key = (String, WriteMode);
+/// A subject (dataset or task id) and how its writes go (a write mode, a round).
+type Key<M> = (String, M);
 
-/// The queues of waiting writes and the per-dataset leader locks.
-#[derive(Default)]
-pub(crate) struct Combiner {
-    queues: Mutex<HashMap<Key, Vec<Pending>>>,
+/// The queues of waiting writes of `T` and the per-subject leader locks.
+pub(crate) struct Combiner<M, T> {
+    queues: Mutex<HashMap<Key<M>, Vec<Pending<T>>>>,
     leaders: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
-impl std::fmt::Debug for Combiner {
+impl<M, T> Default for Combiner<M, T> {
+    fn default() -> Self {
+        Self {
+            queues: Mutex::default(),
+            leaders: Mutex::default(),
+        }
+    }
+}
+
+impl<M, T> std::fmt::Debug for Combiner<M, T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Combiner")
     }
 }
 
-impl Combiner {
+impl<M: Clone + Eq + std::hash::Hash, T> Combiner<M, T> {
     /// Queues `samples`; returns true when the caller is the first in the queue and so
     /// must lead (see [`Combiner::take`]).
     fn enqueue(
         &self,
-        key: &Key,
-        samples: Vec<SampleWrite>,
+        key: &Key<M>,
+        samples: Vec<T>,
     ) -> (bool, oneshot::Receiver<Result<Vec<bool>, String>>) {
         let (reply, answer) = oneshot::channel();
         let mut queues = self.queues.lock().unwrap_or_else(|p| p.into_inner());
@@ -48,7 +57,7 @@ impl Combiner {
     }
 
     /// Everything queued under `key`; later arrivals start a new queue and a new leader.
-    fn take(&self, key: &Key) -> Vec<Pending> {
+    fn take(&self, key: &Key<M>) -> Vec<Pending<T>> {
         let mut queues = self.queues.lock().unwrap_or_else(|p| p.into_inner());
         queues.remove(key).unwrap_or_default()
     }
@@ -72,17 +81,20 @@ impl Combiner {
 }
 
 /// Writes `samples` to `dataset_id` through `write`, combined with whatever other
-/// writes to that dataset queue up meanwhile. The leader's work runs in its own task,
-/// so a caller that goes away (a closed connection) cannot strand the others.
-pub(crate) async fn combined<W, F>(
-    combiner: Arc<Combiner>,
+/// writes to that subject in the same `mode` queue up meanwhile. The leader's work runs
+/// in its own task, so a caller that goes away (a closed connection) cannot strand the
+/// others.
+pub(crate) async fn combined<M, T, W, F>(
+    combiner: Arc<Combiner<M, T>>,
     dataset_id: &str,
-    samples: &[SampleWrite],
-    mode: WriteMode,
+    samples: &[T],
+    mode: M,
     write: W,
 ) -> StoreResult<Vec<bool>>
 where
-    W: FnOnce(String, Vec<SampleWrite>, WriteMode) -> F + Send + 'static,
+    M: Clone + Eq + std::hash::Hash + Send + Sync + 'static,
+    T: Clone + Send + 'static,
+    W: FnOnce(String, Vec<T>, M) -> F + Send + 'static,
     F: std::future::Future<Output = StoreResult<Vec<bool>>> + Send,
 {
     let key = (dataset_id.to_owned(), mode);
@@ -93,7 +105,7 @@ where
             let turn = lock.lock().await;
             let batch = combiner.take(&key);
             let sizes: Vec<usize> = batch.iter().map(|p| p.samples.len()).collect();
-            let (all, replies): (Vec<Vec<SampleWrite>>, Vec<_>) =
+            let (all, replies): (Vec<Vec<T>>, Vec<_>) =
                 batch.into_iter().map(|p| (p.samples, p.reply)).unzip();
             let result = write(key.0.clone(), all.into_iter().flatten().collect(), key.1).await;
             let mut offset = 0;
@@ -138,6 +150,8 @@ fn describe(err: &StoreError) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use labelhive_domain::sample::SampleWrite;
+    use labelhive_domain::store::WriteMode;
 
     fn write(id: &str) -> SampleWrite {
         SampleWrite {
@@ -156,7 +170,7 @@ mod tests {
 
     #[tokio::test]
     async fn writes_queued_behind_a_running_one_share_the_next_transaction() {
-        let combiner = Arc::new(Combiner::default());
+        let combiner = Arc::new(Combiner::<WriteMode, SampleWrite>::default());
         let calls = Arc::new(Mutex::new(Vec::<Vec<String>>::new()));
         // Hold the dataset's leader lock so that three writers queue up behind it.
         let lock = combiner.leader_lock("d");
@@ -206,7 +220,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_failed_transaction_fails_every_writer_in_it() {
-        let combiner = Arc::new(Combiner::default());
+        let combiner = Arc::new(Combiner::<WriteMode, SampleWrite>::default());
         let err = combined(
             combiner,
             "d",

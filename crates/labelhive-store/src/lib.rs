@@ -45,7 +45,15 @@ pub struct SqlStore {
     /// letting them poll the file lock through the busy handler.
     write_gate: std::sync::Arc<tokio::sync::Mutex<()>>,
     /// Group commit of sample writes (see `combine.rs`).
-    combiner: std::sync::Arc<combine::Combiner>,
+    combiner: std::sync::Arc<
+        combine::Combiner<
+            labelhive_domain::store::WriteMode,
+            labelhive_domain::sample::SampleWrite,
+        >,
+    >,
+    /// Group commit of team task item writes, per task and acceptance round.
+    item_combiner:
+        std::sync::Arc<combine::Combiner<Option<String>, labelhive_domain::team_task::ItemWrite>>,
 }
 
 impl SqlStore {
@@ -115,6 +123,7 @@ impl SqlStore {
             dialect,
             write_gate: std::sync::Arc::default(),
             combiner: std::sync::Arc::default(),
+            item_combiner: std::sync::Arc::default(),
         })
     }
 

@@ -447,7 +447,20 @@ impl TeamTaskStore for SqlStore {
         writes: &[ItemWrite],
         round: Option<&str>,
     ) -> StoreResult<Vec<bool>> {
-        self.write_item_rows(task_id, writes, round).await
+        // Concurrent labelers' submissions share transactions (and fsyncs).
+        let store = self.clone();
+        crate::combine::combined(
+            self.item_combiner.clone(),
+            task_id,
+            writes,
+            round.map(str::to_owned),
+            move |task_id, all, round| async move {
+                store
+                    .write_item_rows(&task_id, &all, round.as_deref())
+                    .await
+            },
+        )
+        .await
     }
 
     async fn item_counts(&self, task_id: &str) -> StoreResult<Vec<(String, i32, i64)>> {
