@@ -85,15 +85,21 @@ pub(crate) async fn path_task(
     caller: &Caller,
     ids: &HashMap<String, String>,
 ) -> ApiResult<TeamTask> {
+    let (dataset, task_id) = path_ids(ids)?;
+    Ok(state
+        .team_tasks
+        .get(&caller.project_id, &dataset, &task_id, &actor(caller))
+        .await?)
+}
+
+/// The dataset (checked for shape, 404 otherwise) and task ids of a task path.
+fn path_ids(ids: &HashMap<String, String>) -> ApiResult<(String, String)> {
     let dataset = ids.get("dataset_id").cloned().unwrap_or_default();
     if !is_resource_id(&dataset) {
         return Err(DomainError::DatasetNotFound(dataset).into());
     }
     let task_id = ids.get("workforce_task_id").cloned().unwrap_or_default();
-    Ok(state
-        .team_tasks
-        .get(&caller.project_id, &dataset, &task_id, &actor(caller))
-        .await?)
+    Ok((dataset, task_id))
 }
 
 /// A `sample_state` query parameter.
@@ -364,11 +370,7 @@ async fn notify(
     Path(ids): Ids,
     ApiJson(req): ApiJson<NotifyRequest>,
 ) -> ApiResult<Json<BatchResponse>> {
-    let dataset = ids.get("dataset_id").cloned().unwrap_or_default();
-    if !is_resource_id(&dataset) {
-        return Err(DomainError::DatasetNotFound(dataset).into());
-    }
-    let task_id = ids.get("workforce_task_id").cloned().unwrap_or_default();
+    let (dataset, task_id) = path_ids(&ids)?;
     let results = state
         .notices
         .notify(

@@ -56,3 +56,26 @@ pub(crate) async fn dataset_task(
         .filter(|j| j.kind == kind && j.dataset_id.as_deref() == Some(dataset_id))
         .ok_or_else(|| DomainError::TaskNotFound(task_id.to_owned()))
 }
+
+/// Every member of a team, read page by page.
+pub(crate) async fn team_workers(
+    store: &dyn Store,
+    project_id: &str,
+    workforce_id: &str,
+) -> Result<Vec<crate::workforce::Worker>, DomainError> {
+    let mut q = crate::workforce::WorkerQuery {
+        workforce_id: Some(workforce_id.to_owned()),
+        ascending: true,
+        limit: 100,
+        ..Default::default()
+    };
+    let mut out = Vec::new();
+    loop {
+        let (page, total) = store.list_workers(project_id, &q).await?;
+        out.extend(page);
+        if (q.offset + 1) * q.limit >= total {
+            return Ok(out);
+        }
+        q.offset += 1;
+    }
+}

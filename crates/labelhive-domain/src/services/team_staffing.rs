@@ -7,10 +7,10 @@ use std::collections::HashMap;
 use crate::allocation::{hand_over, Handover};
 use crate::ids::is_resource_id;
 use crate::services::team_tasks::{TeamTaskService, WorkforcesConfig};
+use crate::services::team_workers;
 use crate::store::MemberTaskQuery;
 use crate::team_task::{task_status, TaskMember, TeamTask};
 use crate::time::now_ms;
-use crate::workforce::WorkerQuery;
 use crate::DomainError;
 
 impl TeamTaskService {
@@ -89,27 +89,17 @@ impl TeamTaskService {
         project: &str,
         team: &str,
     ) -> Result<Vec<TaskMember>, DomainError> {
-        let mut q = WorkerQuery {
-            workforce_id: Some(team.to_owned()),
-            ascending: true,
-            limit: 100,
-            ..Default::default()
-        };
-        let mut out = Vec::new();
-        loop {
-            let (page, total) = self.store.list_workers(project, &q).await?;
-            out.extend(page.into_iter().map(|w| TaskMember {
+        Ok(team_workers(self.store.as_ref(), project, team)
+            .await?
+            .into_iter()
+            .map(|w| TaskMember {
                 worker_id: w.worker_id,
                 workforce_id: w.workforce_id,
                 email: w.email,
                 role: w.role,
                 ..TaskMember::default()
-            }));
-            if (q.offset + 1) * q.limit >= total {
-                return Ok(out);
-            }
-            q.offset += 1;
-        }
+            })
+            .collect())
     }
 
     /// Replaces the members, keeping what the ones who stay were sent. Returns the

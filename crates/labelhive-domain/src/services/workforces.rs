@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use crate::ids::new_resource_id;
 use crate::services::team_tasks::TeamTaskService;
+use crate::services::team_workers;
 use crate::store::{Store, StoreError};
 use crate::time::now_ms;
 use crate::workforce::{
@@ -111,21 +112,11 @@ impl WorkforceService {
     /// done for someone (4628), nothing is deleted.
     pub async fn delete(&self, project_id: &str, workforce_id: &str) -> Result<(), DomainError> {
         self.get(project_id, workforce_id).await?;
-        let mut q = WorkerQuery {
-            workforce_id: Some(workforce_id.to_owned()),
-            ascending: true,
-            limit: 1000,
-            ..WorkerQuery::default()
-        };
-        let mut members = Vec::new();
-        loop {
-            let (page, total) = self.store.list_workers(project_id, &q).await?;
-            members.extend(page.into_iter().map(|w| w.worker_id));
-            if (q.offset + 1) * q.limit >= total {
-                break;
-            }
-            q.offset += 1;
-        }
+        let members: Vec<String> = team_workers(self.store.as_ref(), project_id, workforce_id)
+            .await?
+            .into_iter()
+            .map(|w| w.worker_id)
+            .collect();
         for left in self
             .tasks
             .leave_team(project_id, workforce_id, &members)
