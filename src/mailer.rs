@@ -16,12 +16,11 @@ use tokio::sync::watch;
 use crate::app::AppState;
 
 /// How the connection to the SMTP server is secured.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum SmtpTls {
     /// Plain SMTP (a relay on loopback or a trusted network).
     None,
     /// STARTTLS after connecting (usually port 587).
-    #[default]
     Starttls,
     /// TLS from the first byte (usually port 465).
     Tls,

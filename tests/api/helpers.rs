@@ -190,29 +190,20 @@ impl TestApp {
             }
         };
         let data_dir = tempfile::tempdir().expect("tempdir");
-        let mut config = Config::new(data_dir.path().to_path_buf());
-        config.listen = "127.0.0.1:0".parse().expect("addr");
-        config.database_url = pg.as_ref().map(|p| p.url.clone());
         let s3 = match backend {
             Backend::SqliteS3 => Some(crate::storage::S3Server::start().await?),
             _ => None,
         };
-        if let Some(s3) = &s3 {
-            config.storage = labelhive::config::Storage::S3(s3.options());
-        }
+        let mut config = test_config(
+            data_dir.path(),
+            pg.as_ref().map(|p| p.url.clone()),
+            s3.as_ref(),
+        );
         tweak(&mut config);
         let database_url = config.database_url.clone();
         let server = Server::bind(config).await.expect("server binds");
         let addr = server.addr();
-        let (tx, rx) = oneshot::channel::<()>();
-        let handle = tokio::spawn(async move {
-            server
-                .run_until(async {
-                    let _ = rx.await;
-                })
-                .await
-                .expect("server runs");
-        });
+        let (tx, handle) = run(server);
         let creds_text = std::fs::read_to_string(data_dir.path().join("credentials.json"))
             .expect("credentials.json");
         let creds = Creds::from_json(&serde_json::from_str(&creds_text).expect("json"));
@@ -444,25 +435,17 @@ impl TestApp {
         if let Some(h) = self.handle.take() {
             let _ = h.await;
         }
-        let mut config = Config::new(self.data_dir.path().to_path_buf());
-        config.listen = "127.0.0.1:0".parse().expect("addr");
-        config.database_url = self.database_url.clone();
-        if let Some(s3) = &self.s3 {
-            config.storage = labelhive::config::Storage::S3(s3.options());
-        }
+        let mut config = test_config(
+            self.data_dir.path(),
+            self.database_url.clone(),
+            self.s3.as_ref(),
+        );
         tweak(&mut config);
         let server = Server::bind(config).await.expect("server binds again");
         self.addr = server.addr();
         self.base = format!("http://{}", self.addr);
-        let (tx, rx) = oneshot::channel::<()>();
-        self.handle = Some(tokio::spawn(async move {
-            server
-                .run_until(async {
-                    let _ = rx.await;
-                })
-                .await
-                .expect("server runs");
-        }));
+        let (tx, handle) = run(server);
+        self.handle = Some(handle);
         self.shutdown = Some(tx);
     }
 
@@ -482,6 +465,35 @@ impl Drop for TestApp {
             let _ = tx.send(());
         }
     }
+}
+
+/// A server configuration on a random loopback port over these stores.
+fn test_config(
+    data_dir: &Path,
+    database_url: Option<String>,
+    s3: Option<&crate::storage::S3Server>,
+) -> Config {
+    let mut config = Config::new(data_dir.to_path_buf());
+    config.listen = "127.0.0.1:0".parse().expect("addr");
+    config.database_url = database_url;
+    if let Some(s3) = s3 {
+        config.storage = labelhive::config::Storage::S3(s3.options());
+    }
+    config
+}
+
+/// Runs a bound server until the returned sender fires (or is dropped).
+fn run(server: Server) -> (oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
+    let (tx, rx) = oneshot::channel::<()>();
+    let handle = tokio::spawn(async move {
+        server
+            .run_until(async {
+                let _ = rx.await;
+            })
+            .await
+            .expect("server runs");
+    });
+    (tx, handle)
 }
 
 /// Obtains a token for `creds` from the server at `addr`.

@@ -45,18 +45,18 @@ pub fn hand_over(
 ) -> Option<Vec<Handover>> {
     let mut out = Vec::with_capacity(items.len());
     let mut order: Vec<usize> = (0..loads.len()).collect();
+    // Labelers handed each sample so far in this call: a sample two leavers held must
+    // not go twice to the same one. A map, so the check stays flat however many move.
+    let mut given: HashMap<&str, Vec<usize>> = HashMap::new();
     let none = Vec::new();
     for (sample, from) in items {
         order.sort_by_key(|&i| loads[i].1);
         let held = holders.get(sample).unwrap_or(&none);
-        let taken: Vec<&String> = out
-            .iter()
-            .filter(|h: &&Handover| &h.sample_id == sample)
-            .map(|h| &h.to)
-            .collect();
+        let taken = given.entry(sample.as_str()).or_default();
         let i = *order
             .iter()
-            .find(|&&i| !held.contains(&loads[i].0) && !taken.contains(&&loads[i].0))?;
+            .find(|&&i| !held.contains(&loads[i].0) && !taken.contains(&i))?;
+        taken.push(i);
         loads[i].1 += 1;
         out.push(Handover {
             sample_id: sample.clone(),
@@ -113,5 +113,24 @@ mod tests {
         assert_eq!(loads, vec![("b".to_string(), 4), ("c".to_string(), 3)]);
         holders.insert("s2".to_string(), vec!["b".to_string(), "c".to_string()]);
         assert_eq!(hand_over(&mut loads, &items, &holders), None);
+        // Two leavers labeling one sample hand it to two different labelers.
+        let both = [
+            ("s9".to_string(), "a".to_string()),
+            ("s9".to_string(), "d".to_string()),
+        ];
+        holders.insert("s9".to_string(), vec!["a".to_string(), "d".to_string()]);
+        let moves = hand_over(&mut loads, &both, &holders).unwrap();
+        let mut to: Vec<&str> = moves.iter().map(|m| m.to.as_str()).collect();
+        to.sort_unstable();
+        assert_eq!(to, ["b", "c"]);
+        assert_eq!(
+            hand_over(
+                &mut loads,
+                &[both[0].clone(), both[0].clone(), both[1].clone()],
+                &holders
+            ),
+            None,
+            "a third copy has nobody left"
+        );
     }
 }

@@ -44,6 +44,17 @@ pub(crate) fn i32_col(row: &AnyRow, col: &str) -> Result<i32, StoreError> {
     i32::try_from(v).map_err(|e| StoreError::other(format!("column {col}: {e}")))
 }
 
+/// Two columns of each row, as pairs (a key and its count, a sample and its labeler).
+pub(crate) fn pairs<A, B>(rows: &[AnyRow], a: &str, b: &str) -> Result<Vec<(A, B)>, StoreError>
+where
+    A: for<'r> sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
+    B: for<'r> sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
+{
+    rows.iter()
+        .map(|r| Ok((r.try_get(a).map_err(db)?, r.try_get(b).map_err(db)?)))
+        .collect()
+}
+
 pub(crate) fn bool_col(row: &AnyRow, col: &str) -> Result<bool, StoreError> {
     let v: i64 = row.try_get(col).map_err(db)?;
     Ok(v != 0)

@@ -8,6 +8,7 @@ use sqlx::{Any, Row, Transaction};
 
 use crate::counters::Counters;
 use crate::jobs::{record_progress, Progress};
+use crate::rows::pairs;
 use crate::samples::{delete_in_tx, insert_plain, lock_dataset};
 use crate::{db, SqlStore};
 
@@ -19,14 +20,7 @@ impl SyncStore for SqlStore {
             .fetch_all(&self.pool)
             .await
             .map_err(db)?;
-        rows.iter()
-            .map(|r| {
-                Ok((
-                    r.try_get("dir").map_err(db)?,
-                    r.try_get("stamp").map_err(db)?,
-                ))
-            })
-            .collect()
+        pairs(&rows, "dir", "stamp")
     }
 
     async fn dir_samples(&self, dataset_id: &str, dir: &str) -> StoreResult<Vec<(String, String)>> {

@@ -19,7 +19,7 @@ use sqlx::{Any, Row, Transaction};
 
 use crate::filters::push_filter;
 use crate::jobs::insert_job;
-use crate::rows::{i32_col, json, sample, to_json, SAMPLE_COLUMNS};
+use crate::rows::{i32_col, json, pairs, sample, to_json, SAMPLE_COLUMNS};
 use crate::samples::push_in;
 use crate::sql::{Param, Sql};
 use crate::{db, SqlStore};
@@ -217,14 +217,7 @@ impl SqlStore {
         push_in(&mut q, "worker_id", &ids);
         q.push(" order by worker_id, sample_id");
         let rows = q.query().fetch_all(&self.pool).await.map_err(db)?;
-        rows.iter()
-            .map(|r| {
-                Ok((
-                    r.try_get("sample_id").map_err(db)?,
-                    r.try_get("worker_id").map_err(db)?,
-                ))
-            })
-            .collect()
+        pairs(&rows, "sample_id", "worker_id")
     }
 
     pub(crate) async fn item_load_rows(&self, task_id: &str) -> StoreResult<Vec<(String, i64)>> {
@@ -236,14 +229,7 @@ impl SqlStore {
         .fetch_all(&self.pool)
         .await
         .map_err(db)?;
-        rows.iter()
-            .map(|r| {
-                Ok((
-                    r.try_get("worker_id").map_err(db)?,
-                    r.try_get("n").map_err(db)?,
-                ))
-            })
-            .collect()
+        pairs(&rows, "worker_id", "n")
     }
 
     pub(crate) async fn allocated_rows(

@@ -17,7 +17,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use crate::jobs::insert_job;
-use crate::rows::{bool_col, i32_col};
+use crate::rows::{bool_col, i32_col, pairs};
 use crate::samples::push_in;
 use crate::sql::{like_pattern, Param, Sql};
 use crate::team_items::hand_over_items;
@@ -350,14 +350,7 @@ impl TeamTaskStore for SqlStore {
         push_in(&mut q, "dataset_id", &ids);
         q.push(" group by dataset_id");
         let rows = q.query().fetch_all(&self.pool).await.map_err(db)?;
-        rows.iter()
-            .map(|r| {
-                Ok((
-                    r.try_get("dataset_id").map_err(db)?,
-                    r.try_get("n").map_err(db)?,
-                ))
-            })
-            .collect()
+        pairs(&rows, "dataset_id", "n")
     }
 
     async fn synchronizing_tasks(&self, dataset_id: &str) -> StoreResult<Vec<TeamTask>> {

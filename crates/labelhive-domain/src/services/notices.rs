@@ -106,8 +106,8 @@ impl NoticeService {
             .await?
             .map(|d| d.name)
             .unwrap_or_default();
-        let mut ids: Vec<String> = task.members.iter().map(|m| m.worker_id.clone()).collect();
-        ids.dedup();
+        // A member of two teams is listed twice; `queued` keeps them to one email.
+        let ids: Vec<String> = task.members.iter().map(|m| m.worker_id.clone()).collect();
         let waiting = self.store.waiting_notices(&task.id, &ids).await?;
         let mut queued: Vec<Notice> = Vec::new();
         for id in ids.iter().filter(|w| !waiting.contains(w)) {
