@@ -11,6 +11,7 @@ pub mod health;
 pub mod imports;
 pub mod labels;
 pub mod samples;
+pub mod statistics;
 pub mod syncs;
 pub mod team_tasks;
 pub mod versions;

@@ -11,8 +11,10 @@ use axum::{Json, Router};
 use base64::Engine;
 use labelhive_domain::annotation::{SampleLabel, SampleMetadata};
 use labelhive_domain::sample::{Sample, SamplePage};
-use labelhive_domain::search::sample_filter;
-use labelhive_domain::services::samples::{LabelUpdate, SampleInput};
+use labelhive_domain::search::{sample_filter, SampleFilter, SampleState};
+use labelhive_domain::services::samples::{LabelUpdate, SampleInput, SampleStats};
+use labelhive_domain::team_task::Labeler;
+use labelhive_domain::workforce::{check_email, worker_id_for};
 use labelhive_domain::DomainError;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -22,6 +24,7 @@ use super::error::{ApiError, ApiResult};
 use super::extract::query::param;
 use super::extract::{query, ApiJson, DatasetPath};
 use super::labels::{batch_response, BatchResponse};
+use super::statistics;
 use crate::app::AppState;
 
 /// Routes of this resource group.
@@ -268,21 +271,6 @@ impl From<Sample> for SampleView {
     }
 }
 
-/// States Labelhive keeps outside team labeling; the team states come with team tasks.
-const LISTABLE_STATES: &[&str] = &["__ALL__", "__NONE__", "__AUTO_ANNOTATION__"];
-const TEAM_STATES: &[&str] = &[
-    "__UNCHECK__",
-    "__ACCEPTED__",
-    "__REJECTED__",
-    "__UNREVIEWED__",
-    "__REVIEWED__",
-    "__WORKFORCE_SAMPLED__",
-    "__WORKFORCE_SAMPLED_UNCHECK__",
-    "__WORKFORCE_SAMPLED_CHECKED__",
-    "__WORKFORCE_SAMPLED_ACCEPTED__",
-    "__WORKFORCE_SAMPLED_REJECTED__",
-];
-
 /// Obtaining a Sample List — spec/api/obtaining_a_sample_list.md
 async fn list_samples(
     State(state): State<AppState>,
@@ -290,11 +278,7 @@ async fn list_samples(
     DatasetPath(dataset_id): DatasetPath,
     Query(p): Params,
 ) -> ApiResult<Json<Value>> {
-    if param(&p, "email").is_some() {
-        return Err(ApiError::from(DomainError::Unsupported(
-            "the email parameter of the sample list".into(),
-        )));
-    }
+    let member = member_param(&p, &caller.project_id)?;
     // The query layer has already URL-decoded search_conditions.
     let filter = sample_filter(
         param(&p, "sample_state"),
@@ -320,6 +304,12 @@ async fn list_samples(
     let (samples, count) = match param(&p, "version_id") {
         // A published version's samples, as they were published.
         Some(vid) => {
+            if member.is_some() {
+                return Err(ApiError::invalid(
+                    "email",
+                    "a published version keeps no team labeling",
+                ));
+            }
             if !labelhive_domain::ids::is_resource_id(vid) {
                 return Err(DomainError::VersionNotFound(vid.to_owned()).into());
             }
@@ -333,14 +323,53 @@ async fn list_samples(
                 .await?
         }
         None => {
+            let filter = filter.on_team_items(member);
             state
                 .samples
                 .list(&caller.project_id, &dataset_id, &filter, page)
                 .await?
         }
     };
-    let views: Vec<SampleView> = samples.into_iter().map(SampleView::from).collect();
+    let ids: Vec<String> = samples.iter().map(|s| s.id.clone()).collect();
+    let mut views: Vec<SampleView> = samples.into_iter().map(SampleView::from).collect();
+    if param(&p, "version_id").is_none() {
+        let labelers = state
+            .samples
+            .labelers(&caller.project_id, &dataset_id, &ids)
+            .await?;
+        attach_labelers(&mut views, &labelers);
+    }
     Ok(Json(json!({ "sample_count": count, "samples": views })))
+}
+
+/// The `email` parameter: a team member, as the worker id the address gives in this
+/// project.
+fn member_param(p: &HashMap<String, String>, project_id: &str) -> ApiResult<Option<String>> {
+    param(p, "email")
+        .map(|e| {
+            check_email(e)
+                .map(|email| worker_id_for(project_id, &email))
+                .map_err(|_| ApiError::invalid("email", format!("{e:?} is not an email address")))
+        })
+        .transpose()
+}
+
+/// Fills each view's `labelers` (Worker objects) from rows sorted by sample.
+fn attach_labelers(views: &mut [SampleView], labelers: &[Labeler]) {
+    for v in views {
+        v.labelers = labelers
+            .iter()
+            .filter(|l| l.sample_id == v.sample_id)
+            .map(|l| {
+                json!({
+                    "email": l.email,
+                    "worker_id": l.worker_id,
+                    "role": l.role,
+                    "workforce_id": l.workforce_id,
+                })
+            })
+            .collect();
+    }
 }
 
 /// Obtaining Details About a Sample — spec/api/obtaining_details_about_a_sample.md
@@ -355,7 +384,18 @@ async fn show_sample(
         .samples
         .get(&caller.project_id, &dataset_id, &sample_id)
         .await?;
-    Ok(Json(SampleView::from(sample)))
+    let labelers = state
+        .samples
+        .labelers(
+            &caller.project_id,
+            &dataset_id,
+            std::slice::from_ref(&sample.id),
+        )
+        .await?;
+    let mut view = [SampleView::from(sample)];
+    attach_labelers(&mut view, &labelers);
+    let [view] = view;
+    Ok(Json(view))
 }
 
 /// Body of Deleting Samples in Batches.
@@ -439,24 +479,40 @@ async fn show_stats(
     DatasetPath(dataset_id): DatasetPath,
     Query(p): Params,
 ) -> ApiResult<Json<Value>> {
-    if let Some(s) = param(&p, "sample_state") {
-        if !LISTABLE_STATES.contains(&s) && !TEAM_STATES.contains(&s) {
-            return Err(ApiError::invalid(
-                "sample_state",
-                "is not a documented sample state",
-            ));
-        }
-    }
+    let sample_state = param(&p, "sample_state")
+        .map(|s| {
+            SampleState::parse(s).ok_or_else(|| {
+                ApiError::invalid("sample_state", "is not a documented sample state")
+            })
+        })
+        .transpose()?;
+    let member = member_param(&p, &caller.project_id)?;
     let (ds, stats) = state.samples.stats(&caller.project_id, &dataset_id).await?;
-    let label_stats = crate::api::team_tasks::views::label_stats(&ds.labels, &stats.labels);
-    let mut grouped: BTreeMap<String, Vec<Value>> = BTreeMap::new();
-    for (label, entry) in ds.labels.iter().zip(&label_stats) {
-        grouped
-            .entry(label.label_type.to_string())
-            .or_default()
-            .push(entry.clone());
+    // A team state or a member narrows what is counted over samples to the team
+    // tasks' items; `sample_stats` stay the dataset's.
+    let narrowed = SampleFilter {
+        states: sample_state,
+        ..SampleFilter::default()
     }
-    let mut sample_stats: BTreeMap<String, i64> = stats.states.into_iter().collect();
+    .on_team_items(member)
+    .items;
+    let (samples, stats) = match narrowed {
+        Some(f) => {
+            let (n, narrow) = state
+                .team_tasks
+                .dataset_stats(&caller.project_id, &dataset_id, &f)
+                .await?;
+            (
+                n,
+                SampleStats {
+                    states: stats.states,
+                    ..narrow
+                },
+            )
+        }
+        None => (ds.total_sample_count, stats),
+    };
+    let mut sample_stats: BTreeMap<String, i64> = stats.states.iter().cloned().collect();
     let count = |s: &BTreeMap<String, i64>, k: &str| s.get(k).copied().unwrap_or(0);
     let labeled = count(&sample_stats, "__ALL__");
     let total = ds.total_sample_count;
@@ -475,34 +531,15 @@ async fn show_stats(
     ] {
         sample_stats.insert(key.to_owned(), n);
     }
-    let hard_detail_stats: BTreeMap<String, Value> = stats
-        .reasons
-        .iter()
-        .map(|(id, n)| {
-            let reason = labelhive_domain::hard::REASONS
-                .get(usize::from(*id))
-                .copied()
-                .unwrap_or_default();
-            let detail = json!({"id": id, "reason": reason, "alo_name": "", "suggestion": ""});
-            (id.to_string(), json!({"key": n, "value": detail}))
-        })
-        .collect();
-    let metadata_stats: BTreeMap<String, i64> = stats.metadata_keys.into_iter().collect();
-    Ok(Json(json!({
-        "data_path": ds.input_path().unwrap_or_default(),
-        // Splitting into training and validation sets needs at least two labeled samples.
-        "data_spliting_enable": labeled >= 2,
-        "grouped_label_stats": grouped,
-        "label_stats": label_stats,
-        "sample_stats": sample_stats,
-        "key_sample_stats": {
-            "total": total,
-            "key_sample": stats.hard,
-            "non_key_sample": total - stats.hard,
-        },
-        "hard_detail_stats": hard_detail_stats,
-        "metadata_stats": metadata_stats,
-    })))
+    let mut body = statistics::body(&ds.labels, &stats, samples);
+    body.insert(
+        "data_path".into(),
+        json!(ds.input_path().unwrap_or_default()),
+    );
+    // Splitting into training and validation sets needs at least two labeled samples.
+    body.insert("data_spliting_enable".into(), json!(labeled >= 2));
+    body.insert("sample_stats".into(), json!(sample_stats));
+    Ok(Json(Value::Object(body)))
 }
 
 /// Obtaining Sample Search Condition — spec/api/obtaining_sample_search_condition.md
@@ -511,13 +548,18 @@ async fn show_search_condition(
     caller: Caller,
     DatasetPath(dataset_id): DatasetPath,
 ) -> ApiResult<Json<Value>> {
-    let (ds, metadata) = state
+    let options = state
         .samples
         .search_options(&caller.project_id, &dataset_id)
         .await?;
-    let metadata: BTreeMap<String, Vec<String>> = metadata.into_iter().collect();
-    // Labelers are team members who labeled samples; none exist before team tasks do.
+    let metadata: BTreeMap<String, Vec<String>> = options.metadata.into_iter().collect();
+    // Named as ModelArts names people who labeled: `human/<email>`.
+    let labelers: Vec<String> = options
+        .labelers
+        .iter()
+        .map(|email| format!("human/{email}"))
+        .collect();
     Ok(Json(
-        json!({ "labelers": [], "labels": ds.labels, "metadata": metadata }),
+        json!({ "labelers": labelers, "labels": options.dataset.labels, "metadata": metadata }),
     ))
 }

@@ -31,6 +31,7 @@ mod store_suite;
 mod syncs;
 mod team_from_dataset;
 mod team_members;
+mod team_stats;
 mod team_tasks;
 mod versions;
 mod workforces;

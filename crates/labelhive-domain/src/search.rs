@@ -25,6 +25,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::label::LABEL_TYPES;
+use crate::team_task::ItemFilter;
 use crate::DomainError;
 
 /// Label types the `label_type` query parameter accepts (Table 2 of the sample list).
@@ -132,6 +133,31 @@ pub struct SampleFilter {
     pub any_of: Vec<Condition>,
     /// Only these sample ids (an export's `samples`); empty: no rule.
     pub ids: Vec<String>,
+    /// Only samples with an item of one of the dataset's team tasks matching this
+    /// (a team `sample_state`, the `email` of a member).
+    pub items: Option<ItemFilter>,
+}
+
+impl SampleFilter {
+    /// The dataset list's reading of team labeling: a team `sample_state` narrows by the
+    /// team tasks' items in that state; with a member (`email`), every state is read
+    /// on that member's items.
+    pub fn on_team_items(mut self, worker_id: Option<String>) -> Self {
+        let team_state = self.states.filter(|s| {
+            worker_id.is_some()
+                || !matches!(
+                    s,
+                    SampleState::All | SampleState::None | SampleState::AutoAnnotation
+                )
+        });
+        if team_state.is_some() || worker_id.is_some() {
+            self.states = None;
+            let mut items = ItemFilter::default().with_state(team_state);
+            items.worker_id = worker_id;
+            self.items = Some(items);
+        }
+        self
+    }
 }
 
 /// A `sample_state` value.
@@ -868,5 +894,33 @@ mod tests {
         assert_eq!(empty.unwrap(), SampleFilter::default());
         let bad = sample_filter(None, None, None, None, None, Some("{"), NOW);
         assert_eq!(field_of(bad), "search_conditions");
+    }
+
+    #[test]
+    fn team_states_and_members_move_onto_team_items() {
+        use crate::team_task::item_state;
+        let with = |state: SampleState| SampleFilter {
+            states: Some(state),
+            ..SampleFilter::default()
+        };
+        // Dataset states stay on the samples, team states move to the items.
+        assert_eq!(
+            with(SampleState::All).on_team_items(None),
+            with(SampleState::All)
+        );
+        let f = with(SampleState::Uncheck).on_team_items(None);
+        assert_eq!(f.states, None);
+        let items = f.items.unwrap();
+        assert_eq!(items.states, vec![item_state::UNCHECK]);
+        assert_eq!(items.worker_id, None);
+        // A member reads every state, dataset ones included, on their items.
+        let f = with(SampleState::None).on_team_items(Some("w1".into()));
+        assert_eq!(f.states, None);
+        let items = f.items.unwrap();
+        assert_eq!(items.states, vec![item_state::NONE]);
+        assert_eq!(items.worker_id.as_deref(), Some("w1"));
+        let f = SampleFilter::default().on_team_items(Some("w1".into()));
+        assert_eq!(f.items.unwrap().states, Vec::<i32>::new());
+        assert_eq!(SampleFilter::default().on_team_items(None).items, None);
     }
 }

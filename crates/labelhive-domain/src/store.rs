@@ -15,7 +15,7 @@ use crate::project::{Project, TokenGrant};
 use crate::sample::{LabelCount, Sample, SamplePage, SampleWrite};
 use crate::search::SampleFilter;
 use crate::team_task::{
-    CheckRound, ItemFilter, ItemWrite, Move, StateCounts, TaskItem, TaskMember, TeamTask,
+    CheckRound, ItemFilter, ItemWrite, Labeler, Move, StateCounts, TaskItem, TaskMember, TeamTask,
 };
 use crate::version::Version;
 use crate::workforce::{Worker, WorkerQuery, Workforce, WorkforceFields, WorkforceQuery};
@@ -653,6 +653,16 @@ pub trait TeamTaskStore {
         offset: i64,
         limit: i64,
     ) -> StoreResult<(Vec<(TaskItem, Sample)>, i64)>;
+    /// The members these samples of the dataset are allocated to, over all its team
+    /// tasks (one row per sample and member), ordered by sample and email.
+    async fn sample_labelers(
+        &self,
+        dataset_id: &str,
+        sample_ids: &[String],
+    ) -> StoreResult<Vec<Labeler>>;
+    /// The emails of the members who submitted an annotation in the dataset's team
+    /// tasks, sorted.
+    async fn dataset_labelers(&self, dataset_id: &str) -> StoreResult<Vec<String>>;
     /// Every item of these samples.
     async fn items_of(&self, task_id: &str, sample_ids: &[String]) -> StoreResult<Vec<TaskItem>>;
     /// Writes items whose state is still their `expect_state`; for each, whether it was

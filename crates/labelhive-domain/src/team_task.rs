@@ -294,6 +294,22 @@ pub struct TaskItem {
     pub update_time: i64,
 }
 
+/// A member a sample is allocated to in one of its dataset's team tasks (the sample
+/// list's `labelers`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Labeler {
+    /// The sample.
+    pub sample_id: String,
+    /// The member.
+    pub worker_id: String,
+    /// The member's email.
+    pub email: String,
+    /// The member's role in the task's team.
+    pub role: i32,
+    /// The team.
+    pub workforce_id: String,
+}
+
 /// A change to one item, applied only if the item is still in `expect_state`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ItemWrite {

@@ -42,6 +42,20 @@ pub(crate) fn push_filter(sql: &mut Sql, filter: &SampleFilter) {
         let ids: Vec<&str> = filter.ids.iter().map(String::as_str).collect();
         crate::samples::push_in(sql, " and s.id", &ids);
     }
+    if let Some(items) = &filter.items {
+        push_team_items(sql);
+        crate::team_items::push_item_filter(sql, items);
+        sql.push(")");
+    }
+}
+
+/// Opens ` and exists (...` over the items of the dataset's team tasks for sample `s`
+/// (one primary-key probe per task); the caller narrows `i` and closes it.
+fn push_team_items(sql: &mut Sql) {
+    sql.push(
+        " and exists (select 1 from team_tasks t join team_task_items i on i.task_id = t.id \
+         where t.dataset_id = s.dataset_id and i.sample_id = s.id",
+    );
 }
 
 fn push_range(sql: &mut Sql, column: &str, lo: f64, hi: f64) {
@@ -79,8 +93,15 @@ fn push_condition(sql: &mut Sql, c: &Condition) {
         push_range(sql, "cast(m.value as double precision)", lo, hi);
         sql.push(")");
     }
-    if c.labeler.is_some() || c.parent_sample_id.is_some() {
-        // No sample has a labeler (team labeling) or a parent (sub-samples) yet.
+    if let Some(worker_id) = &c.labeler {
+        // A member who submitted an annotation of the sample in a team task.
+        push_team_items(sql);
+        sql.push(" and i.labeled_time > 0 and i.worker_id = ")
+            .bind(Param::Text(worker_id.clone()));
+        sql.push(")");
+    }
+    if c.parent_sample_id.is_some() {
+        // No sample has a parent (sub-samples) yet.
         sql.push(" and 1 = 0");
     }
     if let Some(origin) = &c.import_origin {

@@ -15,6 +15,7 @@ mod samples;
 mod sql;
 mod sync;
 mod team_items;
+mod team_labelers;
 mod team_tasks;
 mod versions;
 mod workforces;

@@ -70,6 +70,7 @@ fn scope_of(q: &SampleFilter) -> Option<String> {
         || !q.conditions.is_empty()
         || !q.any_of.is_empty()
         || !q.ids.is_empty()
+        || q.items.is_some()
     {
         return None;
     }

@@ -103,7 +103,7 @@ fn opt_int(v: Option<bool>) -> Option<i64> {
 }
 
 /// Appends the item filter's clauses to a statement over `team_task_items i`.
-fn push_item_filter(q: &mut Sql, f: &ItemFilter) {
+pub(crate) fn push_item_filter(q: &mut Sql, f: &ItemFilter) {
     if f.none {
         q.push(" and 1 = 0");
     }

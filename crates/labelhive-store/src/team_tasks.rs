@@ -10,7 +10,7 @@ use labelhive_domain::sample::Sample;
 use labelhive_domain::search::SampleFilter;
 use labelhive_domain::store::{MemberTaskQuery, StoreError, StoreResult, TeamTaskStore};
 use labelhive_domain::team_task::{
-    CheckRound, ItemFilter, ItemWrite, Move, StateCounts, TaskItem, TaskMember, TeamTask,
+    CheckRound, ItemFilter, ItemWrite, Labeler, Move, StateCounts, TaskItem, TaskMember, TeamTask,
 };
 use labelhive_domain::time::now_ms;
 use sqlx::any::AnyRow;
@@ -428,6 +428,18 @@ impl TeamTaskStore for SqlStore {
         limit: i64,
     ) -> StoreResult<(Vec<(TaskItem, Sample)>, i64)> {
         self.list_item_rows(task, f, samples, offset, limit).await
+    }
+
+    async fn sample_labelers(
+        &self,
+        dataset_id: &str,
+        sample_ids: &[String],
+    ) -> StoreResult<Vec<Labeler>> {
+        self.sample_labeler_rows(dataset_id, sample_ids).await
+    }
+
+    async fn dataset_labelers(&self, dataset_id: &str) -> StoreResult<Vec<String>> {
+        self.dataset_labeler_rows(dataset_id).await
     }
 
     async fn items_of(&self, task_id: &str, sample_ids: &[String]) -> StoreResult<Vec<TaskItem>> {

@@ -32,6 +32,7 @@ use super::error::{ApiError, ApiResult};
 use super::extract::query::{self, param};
 use super::extract::{ApiJson, DatasetPath};
 use super::labels::{batch_response, BatchResponse};
+use super::statistics;
 use crate::app::AppState;
 use views::{counts_map, member_view, task_view, Flags};
 
@@ -329,14 +330,17 @@ async fn task_stats(
         .team_tasks
         .dataset(&caller.project_id, &task.dataset_id)
         .await?;
-    let counts = state.team_tasks.label_stats(&task, &filter).await?;
-    let label_stats = views::label_stats(&ds.labels, &counts);
-    let samples = state.team_tasks.sample_stats(&task).await?;
-    Ok(Json(json!({
-        "label_stats": label_stats,
-        "sample_stats": counts_map(&samples),
-        "data_path": ds.input_path(),
-    })))
+    let (samples, stats) = state.team_tasks.stats(&task, &filter).await?;
+    let counts = state.team_tasks.sample_stats(&task).await?;
+    let mut body = statistics::body(&ds.labels, &stats, samples);
+    body.insert("sample_stats".into(), counts_map(&counts));
+    body.insert("data_path".into(), json!(ds.input_path()));
+    // Splitting needs at least two labeled samples, as for the dataset.
+    body.insert(
+        "data_spliting_enable".into(),
+        json!(counts.total - counts.unannotated >= 2),
+    );
+    Ok(Json(Value::Object(body)))
 }
 
 /// Querying Details About the Progress of a Team Labeling Task Member: per email.

@@ -1,13 +1,12 @@
 //! JSON views of team labeling tasks: WorkforceTask, SampleStats, WorkforceStats,
 //! WorkerTask, CheckTaskStats, as seeds 001 and 004 document them.
 
-use labelhive_domain::label::Label;
-use labelhive_domain::sample::LabelCount;
 use labelhive_domain::services::team_tasks::MemberStats;
 use labelhive_domain::team_task::{ratio, score_letter, CheckRound, StateCounts, TeamTask};
 use serde_json::{json, Map, Value};
 
 use crate::api::error::ApiResult;
+use crate::api::statistics::label_stats;
 use crate::app::AppState;
 
 /// Optional parts of a task view.
@@ -66,24 +65,6 @@ pub fn check_stats(r: &CheckRound) -> Value {
         "score": score_letter(r.total_score, r.scored_count),
         "total_score": r.total_score,
     })
-}
-
-/// LabelStats of the dataset's labels with their counts (a task's or the dataset's).
-pub fn label_stats(labels: &[Label], counts: &[LabelCount]) -> Vec<Value> {
-    labels
-        .iter()
-        .map(|label| {
-            let c = counts.iter().find(|c| c.name == label.name);
-            json!({
-                "name": label.name,
-                "type": label.label_type,
-                "property": label.property,
-                "attributes": label.attributes,
-                "count": c.map_or(0, |c| c.count),
-                "sample_count": c.map_or(0, |c| c.sample_count),
-            })
-        })
-        .collect()
 }
 
 /// WorkforcesConfig: the task's teams with their names and chosen members.
@@ -184,10 +165,10 @@ pub async fn task_view(state: &AppState, t: &TeamTask, flags: Flags) -> ApiResul
         None
     };
     if let (true, Some(ds)) = (flags.label_stats, &ds) {
-        let counts = svc.label_stats(t, &Default::default()).await?;
+        let (_, stats) = svc.stats(t, &Default::default()).await?;
         obj.insert(
             "label_stats".into(),
-            json!(label_stats(&ds.labels, &counts)),
+            json!(label_stats(&ds.labels, &stats.labels)),
         );
     }
     if let (true, Some(ds)) = (flags.worker_stats, &ds) {

@@ -19,6 +19,8 @@ use futures::stream::{BoxStream, StreamExt};
 
 use crate::search::SampleFilter;
 use crate::store::{Store, WriteMode};
+use crate::team_task::Labeler;
+use crate::workforce::worker_id_for;
 use crate::DomainError;
 
 /// Most samples one batch request may carry.
@@ -69,6 +71,51 @@ pub struct SampleStats {
     pub metadata_keys: Vec<(String, i64)>,
     /// Counts per label, in label order.
     pub labels: Vec<LabelCount>,
+}
+
+/// What the sample search condition endpoint offers.
+#[derive(Debug, Clone)]
+pub struct SearchOptions {
+    /// The dataset (its labels).
+    pub dataset: Dataset,
+    /// Metadata keys with up to 100 values each.
+    pub metadata: Vec<(String, Vec<String>)>,
+    /// Emails of the members who labeled samples in the dataset's team tasks.
+    pub labelers: Vec<String>,
+}
+
+impl SampleStats {
+    /// Statistics from per-dataset counters (`__STATE__` keys and the keys of
+    /// [`counter::keys`]) and label counts.
+    pub fn from_counters(
+        counters: impl IntoIterator<Item = (String, i64)>,
+        labels: Vec<LabelCount>,
+    ) -> Self {
+        let mut stats = SampleStats {
+            states: Vec::new(),
+            hard: 0,
+            reasons: Vec::new(),
+            metadata_keys: Vec::new(),
+            labels,
+        };
+        for (key, n) in counters {
+            if key.starts_with("__") {
+                stats.states.push((key, n));
+            } else if key == counter::HARD {
+                stats.hard = n;
+            } else if let Some(id) = key
+                .strip_prefix(counter::HARD_REASON)
+                .and_then(|i| i.parse().ok())
+            {
+                stats.reasons.push((id, n));
+            } else if let Some(k) = key.strip_prefix(counter::METADATA) {
+                stats.metadata_keys.push((k.to_owned(), n));
+            }
+        }
+        stats.reasons.sort_unstable();
+        stats.metadata_keys.sort_unstable();
+        stats
+    }
 }
 
 /// Sample use cases.
@@ -420,7 +467,27 @@ impl SampleService {
                 )));
             }
         }
-        Ok(self.store.list_samples(&ds.id, query, page).await?)
+        // A labeler is named as the search condition endpoint lists them
+        // (`human/<email>`) or by email; the store matches its worker id.
+        let mut query = query.clone();
+        for c in &mut query.conditions {
+            if let Some(l) = &mut c.labeler {
+                let email = l.strip_prefix("human/").unwrap_or(l).trim().to_lowercase();
+                *l = worker_id_for(&ds.project_id, &email);
+            }
+        }
+        Ok(self.store.list_samples(&ds.id, &query, page).await?)
+    }
+
+    /// The team members these samples are allocated to in the dataset's team tasks.
+    pub async fn labelers(
+        &self,
+        project_id: &str,
+        dataset_id: &str,
+        sample_ids: &[String],
+    ) -> Result<Vec<Labeler>, DomainError> {
+        let ds = self.dataset(project_id, dataset_id).await?;
+        Ok(self.store.sample_labelers(&ds.id, sample_ids).await?)
     }
 
     /// The sample's file as a stream of chunks, with its name.
@@ -443,10 +510,15 @@ impl SampleService {
         &self,
         project_id: &str,
         dataset_id: &str,
-    ) -> Result<(Dataset, Vec<(String, Vec<String>)>), DomainError> {
+    ) -> Result<SearchOptions, DomainError> {
         let ds = self.dataset(project_id, dataset_id).await?;
         let metadata = self.store.metadata_values(&ds.id, 100).await?;
-        Ok((ds, metadata))
+        let labelers = self.store.dataset_labelers(&ds.id).await?;
+        Ok(SearchOptions {
+            dataset: ds,
+            metadata,
+            labelers,
+        })
     }
 
     /// The text of a text sample, for span checks; `None` for other kinds or non-UTF-8.
@@ -499,28 +571,8 @@ impl SampleService {
         dataset_id: &str,
     ) -> Result<(Dataset, SampleStats), DomainError> {
         let ds = self.dataset(project_id, dataset_id).await?;
-        let mut stats = SampleStats {
-            states: Vec::new(),
-            hard: 0,
-            reasons: Vec::new(),
-            metadata_keys: Vec::new(),
-            labels: self.store.label_counts(&ds.id).await?,
-        };
-        for (key, n) in self.store.sample_counters(&ds.id).await? {
-            if key.starts_with("__") {
-                stats.states.push((key, n));
-            } else if key == counter::HARD {
-                stats.hard = n;
-            } else if let Some(id) = key
-                .strip_prefix(counter::HARD_REASON)
-                .and_then(|i| i.parse().ok())
-            {
-                stats.reasons.push((id, n));
-            } else if let Some(k) = key.strip_prefix(counter::METADATA) {
-                stats.metadata_keys.push((k.to_owned(), n));
-            }
-        }
-        stats.reasons.sort_unstable();
+        let labels = self.store.label_counts(&ds.id).await?;
+        let stats = SampleStats::from_counters(self.store.sample_counters(&ds.id).await?, labels);
         Ok((ds, stats))
     }
 }

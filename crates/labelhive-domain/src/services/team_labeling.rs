@@ -7,9 +7,9 @@ use crate::annotation::{SampleLabel, SampleMetadata};
 use crate::consensus::consensus;
 use crate::ids::new_resource_id;
 use crate::job::kind;
-use crate::sample::{state_for, LabelCount, Sample, SampleWrite};
+use crate::sample::{counter, state_for, LabelCount, Sample, SampleWrite};
 use crate::search::SampleFilter;
-use crate::services::samples::{check_batch, prefix, ItemResult};
+use crate::services::samples::{check_batch, prefix, ItemResult, SampleStats};
 use crate::services::team_tasks::{require_owner, require_role, team_job, Actor, TeamTaskService};
 use crate::store::WriteMode;
 use crate::team_task::{
@@ -632,45 +632,63 @@ impl TeamTaskService {
         Ok(())
     }
 
-    /// Label statistics over the task's items (of one state when given).
-    pub async fn label_stats(
+    /// Statistics over the task's items (of one state when given): label counts over
+    /// the members' annotations, and over the distinct samples those items cover the
+    /// hard examples, hard reason mentions and metadata keys. Pages are sorted by
+    /// sample, so a sample's items are gathered across a page boundary and counted once.
+    /// Answers the number of those samples with the statistics.
+    pub async fn stats(
         &self,
         task: &TeamTask,
         f: &ItemFilter,
-    ) -> Result<Vec<LabelCount>, DomainError> {
-        let mut counts: Vec<LabelCount> = Vec::new();
+    ) -> Result<(i64, SampleStats), DomainError> {
+        let mut tally = TaskTally::default();
+        self.tally_items(task, f, &mut tally).await?;
+        Ok(tally.finish())
+    }
+
+    /// [`Self::stats`] over every team task of the dataset, for the dataset statistics
+    /// narrowed by a team state or a member. A sample in two tasks counts in each.
+    pub async fn dataset_stats(
+        &self,
+        project: &str,
+        dataset: &str,
+        f: &ItemFilter,
+    ) -> Result<(i64, SampleStats), DomainError> {
+        self.dataset(project, dataset).await?;
+        let mut tally = TaskTally::default();
+        let mut page = 0;
+        loop {
+            let (tasks, total) = self.store.list_team_tasks(dataset, page, 100).await?;
+            for task in &tasks {
+                self.tally_items(task, f, &mut tally).await?;
+            }
+            page += 1;
+            if page * 100 >= total {
+                return Ok(tally.finish());
+            }
+        }
+    }
+
+    /// Adds the task's items matching `f`, page by page, to `tally`.
+    async fn tally_items(
+        &self,
+        task: &TeamTask,
+        f: &ItemFilter,
+        tally: &mut TaskTally,
+    ) -> Result<(), DomainError> {
         let mut offset = 0;
         loop {
             let (rows, total) = self
                 .store
                 .list_items(task, f, &SampleFilter::default(), offset, 500)
                 .await?;
-            for (item, _) in &rows {
-                let mut seen: Vec<&str> = Vec::new();
-                for l in &item.labels {
-                    let name = l.name.as_deref().unwrap_or_default();
-                    let entry = match counts.iter_mut().position(|c| c.name == name) {
-                        Some(i) => &mut counts[i],
-                        None => {
-                            counts.push(LabelCount {
-                                name: name.to_owned(),
-                                count: 0,
-                                sample_count: 0,
-                            });
-                            let last = counts.len() - 1;
-                            &mut counts[last]
-                        }
-                    };
-                    entry.count += 1;
-                    if !seen.contains(&name) {
-                        seen.push(name);
-                        entry.sample_count += 1;
-                    }
-                }
+            for (item, sample) in rows {
+                tally.add(item, sample);
             }
             offset += 1;
             if offset * 500 >= total {
-                return Ok(counts);
+                return Ok(());
             }
         }
     }
@@ -773,4 +791,67 @@ fn total_of(rounds: &[CheckRound]) -> CheckRound {
     }
     t.sampling_rate = crate::team_task::ratio(t.sampled_sample_count, t.total_sample_count);
     t
+}
+
+/// Running totals of [`TeamLabelingService::stats`].
+#[derive(Default)]
+struct TaskTally {
+    labels: Vec<LabelCount>,
+    /// The sample whose items are being gathered, with their labels.
+    current: Option<(Sample, Vec<SampleLabel>)>,
+    /// Samples counted.
+    samples: i64,
+    /// Counter keys of the counted samples (`sample::counter`).
+    keys: HashMap<String, i64>,
+}
+
+impl TaskTally {
+    fn add(&mut self, item: TaskItem, sample: Sample) {
+        let mut seen: Vec<&str> = Vec::new();
+        for l in &item.labels {
+            let name = l.name.as_deref().unwrap_or_default();
+            let i = match self.labels.iter().position(|c| c.name == name) {
+                Some(i) => i,
+                None => {
+                    self.labels.push(LabelCount {
+                        name: name.to_owned(),
+                        count: 0,
+                        sample_count: 0,
+                    });
+                    self.labels.len() - 1
+                }
+            };
+            self.labels[i].count += 1;
+            if !seen.contains(&name) {
+                seen.push(name);
+                self.labels[i].sample_count += 1;
+            }
+        }
+        match &mut self.current {
+            Some((s, labels)) if s.id == sample.id => labels.extend(item.labels),
+            _ => {
+                self.close();
+                self.current = Some((sample, item.labels));
+            }
+        }
+    }
+
+    /// Counts the gathered sample: its metadata with its items' annotations.
+    fn close(&mut self) {
+        let Some((sample, labels)) = self.current.take() else {
+            return;
+        };
+        self.samples += 1;
+        let hard = crate::annotation::is_hard(&labels, Some(&sample.metadata));
+        for key in counter::keys(hard, &labels, &sample.metadata) {
+            *self.keys.entry(key).or_default() += 1;
+        }
+    }
+
+    /// The number of samples and their statistics.
+    fn finish(mut self) -> (i64, SampleStats) {
+        self.close();
+        let samples = self.samples;
+        (samples, SampleStats::from_counters(self.keys, self.labels))
+    }
 }
