@@ -3,7 +3,10 @@
 //!
 //! `cargo bench --bench samples` (SQLite). Environment:
 //! - `LABELHIVE_BENCH_SAMPLES` (default 1000000): samples in the text dataset;
-//! - `LABELHIVE_BENCH_DATABASE_URL`: a PostgreSQL server URL; a database is created there.
+//! - `LABELHIVE_BENCH_DATABASE_URL`: a PostgreSQL server URL; a database is created there;
+//! - `LABELHIVE_BENCH_RELABEL_ROUNDS` (default 20): rounds of the 1,000-sample relabel.
+//!
+//! Each phase is announced on stderr as it starts, for attaching a profiler.
 //!
 //! Timings come from this process, memory from the server's /proc status (VmRSS, VmHWM).
 
@@ -50,6 +53,7 @@ async fn main() {
     let idle_kb = mem_kb(pid, "VmRSS:");
 
     // Add: 1000 samples per request, 4 clients.
+    eprintln!("bench: add {n}");
     let b64 = base64::engine::general_purpose::STANDARD;
     let batches = n.div_ceil(1000);
     let started = Instant::now();
@@ -148,7 +152,12 @@ async fn main() {
         );
     }
     let t = Instant::now();
-    let rounds: usize = 20;
+    // More rounds give a profiler a longer window over the batch relabel path.
+    let rounds: usize = std::env::var("LABELHIVE_BENCH_RELABEL_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20);
+    eprintln!("bench: relabel, {rounds} rounds of 1000");
     for r in 0..rounds {
         let samples: Vec<Value> = ids.iter().map(|s| json!({"sample_id": s, "labels": [{"name": if r.is_multiple_of(2) { "pos" } else { "neg" }}]})).collect();
         let (status, body) = client
@@ -162,6 +171,7 @@ async fn main() {
     }
     let batch_rate = (rounds * ids.len()) as f64 / t.elapsed().as_secs_f64();
     // Relabel: one per request, 1 client, then 8 clients.
+    eprintln!("bench: relabel one per request");
     let one = |sid: &str, k: usize| json!({"samples": [{"sample_id": sid, "labels": [{"name": if k.is_multiple_of(2) { "pos" } else { "neg" }}]}]});
     let t = Instant::now();
     let singles = 2000;

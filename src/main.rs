@@ -2,6 +2,11 @@ use clap::Parser;
 use labelhive::cli::{Cli, Command, ProjectCommand};
 use labelhive::server::Server;
 
+/// mimalloc rather than glibc's allocator: many small allocations across threads
+/// (rows, JSON, SQLite pages) made glibc's free lists a measurable share of a write.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();

@@ -19,6 +19,9 @@ use super::{blob_entry, blob_error, copy_error, key_parts, Object};
 pub struct LocalBlob {
     root: PathBuf,
     store: Arc<LocalFileSystem>,
+    /// Batches of writes take turns: threads creating files in one directory at once
+    /// spin on its lock and together write fewer files than one thread alone.
+    writing: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl LocalBlob {
@@ -29,14 +32,13 @@ impl LocalBlob {
         Ok(Self {
             root,
             store: Arc::new(store),
+            writing: Arc::default(),
         })
     }
 
-    /// Where a path lives on disk (`ObsPath` cannot leave the root).
+    /// Where a path lives on disk.
     fn disk_path(&self, path: &ObsPath) -> PathBuf {
-        let mut p = self.root.join(path.bucket());
-        p.extend(path.segments());
-        p
+        disk_path(&self.root, path)
     }
 
     fn object(&self, path: &ObsPath) -> Object {
@@ -51,11 +53,54 @@ impl LocalBlob {
     }
 }
 
+/// Where a path lives on disk below `root` (`ObsPath` cannot leave the root).
+fn disk_path(root: &std::path::Path, path: &ObsPath) -> PathBuf {
+    let mut p = root.join(path.bucket());
+    p.extend(path.segments());
+    p
+}
+
 /// Whether a file name is one of the object store's staging files (`name#123`), which
 /// are uploads in progress, not objects.
 fn is_staging(name: &str) -> bool {
     name.split_once('#')
         .is_some_and(|(_, n)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Writes a file as the object store does: a staging file (`name#N`, which listings
+/// skip) renamed into place, so no reader ever sees half of it; parents are created.
+fn write_staged(disk: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let name = disk
+        .file_name()
+        .ok_or_else(|| std::io::Error::other("no file name"))?
+        .to_string_lossy()
+        .into_owned();
+    let mut n: u32 = 0;
+    let mut made_parent = false;
+    let (staged, mut file) = loop {
+        let staged = disk.with_file_name(format!("{name}#{n}"));
+        match std::fs::File::create_new(&staged) {
+            Ok(f) => break (staged, f),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !made_parent => {
+                let parent = disk
+                    .parent()
+                    .ok_or_else(|| std::io::Error::other("no parent directory"))?;
+                std::fs::create_dir_all(parent)?;
+                made_parent = true;
+            }
+            // Another upload of the same name is under way: take the next number.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 1000 => n += 1,
+            Err(e) => return Err(e),
+        }
+    };
+    let written = file
+        .write_all(bytes)
+        .and_then(|()| std::fs::rename(&staged, disk));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&staged);
+    }
+    written
 }
 
 /// Nanoseconds since the epoch of a file time.
@@ -137,6 +182,23 @@ impl Blob for LocalBlob {
         self.object(path).put(bytes).await
     }
 
+    async fn put_many(&self, files: Vec<(ObsPath, Vec<u8>)>) -> Result<(), DomainError> {
+        // One blocking task for the whole batch: a task per file cost two thread
+        // hand-offs each, more than the file itself (docs/PERFORMANCE.md).
+        let root = self.root.clone();
+        let _turn = self.writing.lock().await;
+        tokio::task::spawn_blocking(move || {
+            for (path, bytes) in files {
+                write_staged(&disk_path(&root, &path), &bytes).map_err(|e| {
+                    DomainError::internal(format!("writing {}: {e}", path.as_file()))
+                })?;
+            }
+            Ok(())
+        })
+        .await
+        .map_err(DomainError::internal)?
+    }
+
     async fn delete(&self, path: &ObsPath) -> Result<(), DomainError> {
         self.object(path).delete().await
     }
@@ -207,6 +269,43 @@ async fn dir_entry(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn put_many_writes_whole_files_and_leaves_no_staging_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let blob = LocalBlob::open(dir.path().to_path_buf()).unwrap();
+        let p = |s: &str| ObsPath::parse("p", s).unwrap();
+        blob.put(&p("/bkt/in/a.txt"), b"old".to_vec())
+            .await
+            .unwrap();
+        blob.put_many(vec![
+            (p("/bkt/in/a.txt"), b"new a".to_vec()),
+            (p("/bkt/in/deep/er/b.txt"), b"b".to_vec()),
+        ])
+        .await
+        .unwrap();
+        assert_eq!(blob.get(&p("/bkt/in/a.txt")).await.unwrap(), b"new a");
+        assert_eq!(blob.get(&p("/bkt/in/deep/er/b.txt")).await.unwrap(), b"b");
+        let mut names: Vec<String> = std::fs::read_dir(dir.path().join("bkt/in"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["a.txt", "deep"]);
+        // A staging file left by a crash does not block the next write of that name.
+        std::fs::write(dir.path().join("bkt/in/c.txt#0"), b"half").unwrap();
+        blob.put_many(vec![(p("/bkt/in/c.txt"), b"c".to_vec())])
+            .await
+            .unwrap();
+        assert_eq!(blob.get(&p("/bkt/in/c.txt")).await.unwrap(), b"c");
+        assert!(blob
+            .list(&p("/bkt/in/"))
+            .map(|e| e.unwrap().path.as_file())
+            .collect::<Vec<_>>()
+            .await
+            .iter()
+            .all(|f| !f.contains('#')));
+    }
 
     #[tokio::test]
     async fn listing_finds_nested_files_and_only_below_the_prefix() {

@@ -61,6 +61,16 @@ pub trait Blob: Send + Sync {
     fn list_dir(&self, dir: &ObsPath) -> BoxStream<'_, Result<DirEntry, DomainError>>;
     /// Writes an object.
     async fn put(&self, path: &ObsPath, bytes: Vec<u8>) -> Result<(), DomainError>;
+    /// Writes several objects, a few at a time; the first failure is the answer (the
+    /// objects written before it stay, as separate puts would leave them).
+    async fn put_many(&self, files: Vec<(ObsPath, Vec<u8>)>) -> Result<(), DomainError> {
+        use futures::stream::{StreamExt, TryStreamExt};
+        futures::stream::iter(files)
+            .map(|(path, bytes)| async move { self.put(&path, bytes).await })
+            .buffer_unordered(4)
+            .try_collect()
+            .await
+    }
     /// Deletes an object; deleting a missing one is not an error.
     async fn delete(&self, path: &ObsPath) -> Result<(), DomainError>;
     /// Streams an object in chunks; `None` when it does not exist.

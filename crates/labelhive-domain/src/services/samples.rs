@@ -26,9 +26,6 @@ use crate::DomainError;
 /// Most samples one batch request may carry.
 pub const MAX_BATCH: usize = 1000;
 
-/// Sample files written at once while adding a batch.
-const PARALLEL_UPLOADS: usize = 4;
-
 /// A sample to add, as parsed from the request.
 #[derive(Debug, Clone, Default)]
 pub struct SampleInput {
@@ -286,18 +283,7 @@ impl SampleService {
             }
             writes.push(write);
         }
-        let blob = self.blob.clone();
-        let uploads: Vec<Result<(), DomainError>> = futures::stream::iter(files)
-            .map(move |(path, bytes)| {
-                let blob = blob.clone();
-                async move { blob.put(&path, bytes).await }
-            })
-            .buffer_unordered(PARALLEL_UPLOADS)
-            .collect()
-            .await;
-        uploads
-            .into_iter()
-            .collect::<Result<Vec<()>, DomainError>>()?;
+        self.blob.put_many(files).await?;
         if !writes.is_empty() {
             let written = self
                 .store
