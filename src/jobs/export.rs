@@ -7,7 +7,6 @@
 //! by path (copies overwrite, samples upsert by path-derived id) and the manifest only
 //! appears once complete, so a run resumed after a crash leaves the same result.
 
-use futures::stream::{self, StreamExt};
 use labelhive_domain::dataset::{status, Dataset, DatasetType};
 use labelhive_domain::export::{
     class_names, copied_sample, copy_targets, relative_path, AnnotationFormat, ExportDest,
@@ -33,8 +32,6 @@ use crate::app::AppState;
 
 /// Samples read per page.
 const PAGE: i64 = 1000;
-/// File copies in flight.
-const COPIES_IN_FLIGHT: usize = 32;
 
 /// Runs one export job to its end, or until it is abandoned or the server stops.
 pub(crate) async fn run(
@@ -153,6 +150,16 @@ struct Copied {
     skipped: i64,
 }
 
+/// What exporting one sample to a directory writes.
+struct DirPlan {
+    /// Its file to each of its places.
+    copies: Vec<(ObsPath, ObsPath)>,
+    /// Its label files.
+    files: Vec<(ObsPath, Vec<u8>)>,
+    /// What it becomes once written.
+    copied: Copied,
+}
+
 impl ExportRun<'_> {
     /// How many samples the export takes.
     async fn count(&self, filter: &SampleFilter) -> Result<i64, DomainError> {
@@ -226,14 +233,7 @@ impl ExportRun<'_> {
                     .map(Splitter::next_usage)
             })
             .collect();
-        let this = &*self;
-        // Futures built first: a closure inside the stream would trip rustc's Send
-        // inference for the spawned runner.
-        let copies: Vec<_> = page.iter().map(|s| this.copy_to_dir(s)).collect();
-        let results: Vec<Result<Copied, DomainError>> = stream::iter(copies)
-            .buffered(COPIES_IN_FLIGHT)
-            .collect()
-            .await;
+        let results = self.copy_page_to_dir(page).await?;
         let mut text = String::new();
         for ((sample, usage), result) in page.iter().zip(usages).zip(results) {
             let copied = match result {
@@ -277,9 +277,44 @@ impl ExportRun<'_> {
         Ok(text)
     }
 
-    /// Copies one sample's file to its place(s) and writes its label files.
-    async fn copy_to_dir(&self, sample: &Sample) -> Result<Copied, DomainError> {
+    /// Copies a page of samples' files to their place(s) and writes their label files,
+    /// each kind in one batch; per sample what it became, or why it failed alone.
+    async fn copy_page_to_dir(
+        &self,
+        page: &[Sample],
+    ) -> Result<Vec<Result<Copied, DomainError>>, DomainError> {
         let blob = &self.state.blob;
+        let mut plans: Vec<Result<DirPlan, DomainError>> =
+            page.iter().map(|s| self.plan_dir(s)).collect();
+        let mut owners = Vec::new();
+        let mut pairs = Vec::new();
+        for (i, plan) in plans.iter_mut().enumerate() {
+            if let Ok(p) = plan {
+                for pair in p.copies.drain(..) {
+                    owners.push(i);
+                    pairs.push(pair);
+                }
+            }
+        }
+        for (i, copied) in owners.into_iter().zip(blob.copy_many(pairs).await) {
+            if let Err(e) = copied {
+                if plans[i].is_ok() {
+                    plans[i] = Err(e);
+                }
+            }
+        }
+        let files: Vec<(ObsPath, Vec<u8>)> = plans
+            .iter_mut()
+            .filter_map(|p| p.as_mut().ok())
+            .flat_map(|p| p.files.drain(..))
+            .collect();
+        blob.put_many(files).await?;
+        Ok(plans.into_iter().map(|p| p.map(|p| p.copied)).collect())
+    }
+
+    /// What exporting one sample to a directory writes: its file to its place(s), and
+    /// its label files.
+    fn plan_dir(&self, sample: &Sample) -> Result<DirPlan, DomainError> {
         let source = ObsPath::parse("source", &sample.path)?;
         let relative = relative_path(&self.input_dir, &sample.path, &sample.name);
         let classes = class_names(&sample.labels);
@@ -302,9 +337,10 @@ impl ExportRun<'_> {
             }
             _ => None,
         };
+        let mut copies = Vec::new();
+        let mut files = Vec::new();
         for target in &targets {
-            blob.copy(&source, &ObsPath::parse("target", target)?)
-                .await?;
+            copies.push((source.clone(), ObsPath::parse("target", target)?));
             if shapes {
                 let folder = target.rsplit_once('/').map_or("", |(d, _)| d);
                 let xml = labelhive_domain::voc::write_voc(
@@ -313,11 +349,10 @@ impl ExportRun<'_> {
                     sample.metadata.size(),
                     &sample.labels,
                 );
-                blob.put(
-                    &ObsPath::parse("voc", &beside(target, "xml"))?,
+                files.push((
+                    ObsPath::parse("voc", &beside(target, "xml"))?,
                     xml.into_bytes(),
-                )
-                .await?;
+                ));
             }
             // Class label files are the image layout; text and sound classes live in
             // the manifest (and in class folders with the tree layout).
@@ -326,37 +361,59 @@ impl ExportRun<'_> {
                 && self.dataset.kind() == DatasetType::ImageClassification
             {
                 let txt = format!("{}\n", classes.join("\n"));
-                blob.put(
-                    &ObsPath::parse("txt", &beside(target, "txt"))?,
+                files.push((
+                    ObsPath::parse("txt", &beside(target, "txt"))?,
                     txt.into_bytes(),
-                )
-                .await?;
+                ));
             }
             if let Some((text, _)) = &yolo {
                 let txt = ObsPath::parse("txt", &beside(target, "txt"))?;
-                blob.put(&txt, text.clone().into_bytes()).await?;
+                files.push((txt, text.clone().into_bytes()));
             }
         }
         let target = targets.into_iter().next().unwrap_or_default();
         let voc = shapes.then(|| beside(&target, "xml"));
         let skipped = yolo.map_or(0, |(_, n)| n);
-        Ok(Copied {
-            target,
-            voc,
-            skipped,
+        Ok(DirPlan {
+            copies,
+            files,
+            copied: Copied {
+                target,
+                voc,
+                skipped,
+            },
         })
     }
 
-    /// Copies one sample's file below the new dataset's input path; returns the copy.
-    async fn copy_to_dataset(&self, s: &Sample) -> Result<String, DomainError> {
-        let relative = relative_path(&self.input_dir, &s.path, &s.name);
-        let target = format!("{}{relative}", self.payload.path);
-        let source = ObsPath::parse("source", &s.path)?;
-        self.state
-            .blob
-            .copy(&source, &ObsPath::parse("target", &target)?)
-            .await?;
-        Ok(target)
+    /// Copies a page of samples' files below the new dataset's input path in one batch;
+    /// per sample its copy, or why it failed alone.
+    async fn copy_page_to_dataset(&self, page: &[Sample]) -> Vec<Result<String, DomainError>> {
+        let mut targets: Vec<Result<(String, (ObsPath, ObsPath)), DomainError>> = page
+            .iter()
+            .map(|s| {
+                let relative = relative_path(&self.input_dir, &s.path, &s.name);
+                let target = format!("{}{relative}", self.payload.path);
+                let pair = (
+                    ObsPath::parse("source", &s.path)?,
+                    ObsPath::parse("target", &target)?,
+                );
+                Ok((target, pair))
+            })
+            .collect();
+        let pairs: Vec<(ObsPath, ObsPath)> = targets
+            .iter()
+            .filter_map(|t| t.as_ref().ok().map(|(_, pair)| pair.clone()))
+            .collect();
+        let mut copied = self.state.blob.copy_many(pairs).await.into_iter();
+        for t in targets.iter_mut().filter(|t| t.is_ok()) {
+            if let Some(Err(e)) = copied.next() {
+                *t = Err(e);
+            }
+        }
+        targets
+            .into_iter()
+            .map(|t| t.map(|(target, _)| target))
+            .collect()
     }
 
     /// Copies a page of samples into the new dataset; false when the job or the new
@@ -365,12 +422,7 @@ impl ExportRun<'_> {
         let Some(new_id) = self.payload.new_dataset_id.as_deref() else {
             return Err(DomainError::invalid("new_dataset_id", "missing"));
         };
-        let this = &*self;
-        let copies: Vec<_> = page.iter().map(|s| this.copy_to_dataset(s)).collect();
-        let results: Vec<Result<String, DomainError>> = stream::iter(copies)
-            .buffered(COPIES_IN_FLIGHT)
-            .collect()
-            .await;
+        let results = self.copy_page_to_dataset(page).await;
         let mut plain: Vec<NewSample> = Vec::new();
         let mut labeled: Vec<SampleWrite> = Vec::new();
         for (sample, result) in page.iter().zip(results) {

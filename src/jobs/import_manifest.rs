@@ -103,12 +103,14 @@ pub(crate) async fn read_voc(
     Ok(())
 }
 
-/// The item of a parsed line: checks the file, writes inline text, reads VOC files.
+/// The item of a parsed line: checks the file (unless `size` was already read),
+/// writes inline text, reads VOC files.
 async fn item(
     state: &AppState,
     imp: &Importer<'_>,
     entry: ManifestEntry,
     line: i64,
+    size: Option<Option<u64>>,
 ) -> Result<Item, DomainError> {
     let ManifestEntry {
         source,
@@ -121,11 +123,11 @@ async fn item(
     let (path, size, text) = match source {
         ManifestSource::Object(p) => {
             let obs = ObsPath::parse("source", &p)?;
-            let size = state
-                .blob
-                .size(&obs)
-                .await?
-                .ok_or_else(|| DomainError::ObsPathNotFound(p.clone()))?;
+            let size = match size {
+                Some(known) => known,
+                None => state.blob.size(&obs).await?,
+            }
+            .ok_or_else(|| DomainError::ObsPathNotFound(p.clone()))?;
             (p, i64::try_from(size).unwrap_or(i64::MAX), None)
         }
         ManifestSource::Content(text) => {
@@ -190,12 +192,30 @@ async fn process(
     imp: &mut Importer<'_>,
     pending: &mut Vec<Pending>,
 ) -> Result<bool, DomainError> {
+    // The chunk's files are checked in one batch (one blocking task on the local
+    // store) before the lines are resolved.
+    let objects: Vec<(usize, ObsPath)> = pending
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (_, e))| match e {
+            Ok(ManifestEntry {
+                source: ManifestSource::Object(p),
+                ..
+            }) => ObsPath::parse("source", p).ok().map(|o| (i, o)),
+            _ => None,
+        })
+        .collect();
+    let paths: Vec<ObsPath> = objects.iter().map(|(_, o)| o.clone()).collect();
+    let mut sizes: Vec<Option<Option<u64>>> = vec![None; pending.len()];
+    for ((i, _), size) in objects.iter().zip(state.blob.sizes(&paths).await?) {
+        sizes[*i] = Some(size);
+    }
     let resolved: Vec<(i64, Result<Item, DomainError>)> = {
         let shared: &Importer<'_> = imp;
-        futures::stream::iter(pending.drain(..))
-            .map(|(n, entry)| async move {
+        futures::stream::iter(pending.drain(..).zip(sizes))
+            .map(|((n, entry), size)| async move {
                 let r = match entry {
-                    Ok(entry) => item(state, shared, entry, n).await,
+                    Ok(entry) => item(state, shared, entry, n, size).await,
                     Err(why) => Err(DomainError::invalid(format!("line {n}"), why)),
                 };
                 (n, r)

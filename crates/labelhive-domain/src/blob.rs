@@ -48,6 +48,9 @@ pub enum DirStamp {
     Unknown,
 }
 
+/// Operations in flight at once in the batch calls' default (one request each).
+const MANY_IN_FLIGHT: usize = 16;
+
 /// Sample file storage: the local root or an S3-compatible store.
 #[async_trait]
 pub trait Blob: Send + Sync {
@@ -67,7 +70,7 @@ pub trait Blob: Send + Sync {
         use futures::stream::{StreamExt, TryStreamExt};
         futures::stream::iter(files)
             .map(|(path, bytes)| async move { self.put(&path, bytes).await })
-            .buffer_unordered(4)
+            .buffer_unordered(MANY_IN_FLIGHT)
             .try_collect()
             .await
     }
@@ -87,4 +90,23 @@ pub trait Blob: Send + Sync {
     async fn copy(&self, from: &ObsPath, to: &ObsPath) -> Result<(), DomainError>;
     /// Size of a file, `None` when absent.
     async fn size(&self, path: &ObsPath) -> Result<Option<u64>, DomainError>;
+    /// Sizes of several files, in order, `None` where absent; checked a few at a time.
+    async fn sizes(&self, paths: &[ObsPath]) -> Result<Vec<Option<u64>>, DomainError> {
+        use futures::stream::{StreamExt, TryStreamExt};
+        let checks: Vec<_> = paths.iter().map(|path| self.size(path)).collect();
+        futures::stream::iter(checks)
+            .buffered(MANY_IN_FLIGHT)
+            .try_collect()
+            .await
+    }
+    /// Copies several files; each pair gets its own result, in order
+    /// (`ObsPathNotFound` for a missing source).
+    async fn copy_many(&self, pairs: Vec<(ObsPath, ObsPath)>) -> Vec<Result<(), DomainError>> {
+        use futures::stream::StreamExt;
+        futures::stream::iter(pairs)
+            .map(|(from, to)| async move { self.copy(&from, &to).await })
+            .buffered(MANY_IN_FLIGHT)
+            .collect()
+            .await
+    }
 }
