@@ -287,7 +287,7 @@ impl Blob for LocalBlob {
             disk.iter()
                 .map(|d| match std::fs::metadata(d) {
                     // A directory is not an object.
-                    Ok(m) => Ok(m.is_file().then(|| m.len())),
+                    Ok(m) => Ok(m.is_file().then_some(m.len())),
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
                     Err(e) => Err(DomainError::internal(format!("{}: {e}", d.display()))),
                 })

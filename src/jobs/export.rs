@@ -150,10 +150,13 @@ struct Copied {
     skipped: i64,
 }
 
+/// A file copy: from, to.
+type CopyPair = (ObsPath, ObsPath);
+
 /// What exporting one sample to a directory writes.
 struct DirPlan {
     /// Its file to each of its places.
-    copies: Vec<(ObsPath, ObsPath)>,
+    copies: Vec<CopyPair>,
     /// Its label files.
     files: Vec<(ObsPath, Vec<u8>)>,
     /// What it becomes once written.
@@ -388,7 +391,7 @@ impl ExportRun<'_> {
     /// Copies a page of samples' files below the new dataset's input path in one batch;
     /// per sample its copy, or why it failed alone.
     async fn copy_page_to_dataset(&self, page: &[Sample]) -> Vec<Result<String, DomainError>> {
-        let mut targets: Vec<Result<(String, (ObsPath, ObsPath)), DomainError>> = page
+        let mut targets: Vec<Result<(String, CopyPair), DomainError>> = page
             .iter()
             .map(|s| {
                 let relative = relative_path(&self.input_dir, &s.path, &s.name);
@@ -400,7 +403,7 @@ impl ExportRun<'_> {
                 Ok((target, pair))
             })
             .collect();
-        let pairs: Vec<(ObsPath, ObsPath)> = targets
+        let pairs: Vec<CopyPair> = targets
             .iter()
             .filter_map(|t| t.as_ref().ok().map(|(_, pair)| pair.clone()))
             .collect();
