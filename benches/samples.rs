@@ -209,6 +209,7 @@ async fn main() {
     }
     let concurrent_rate = 4000.0 / t.elapsed().as_secs_f64();
 
+    eprintln!("bench: publish");
     // Publish a version of the whole dataset: copy, manifest, counts.
     let t = Instant::now();
     let (status, created) = client
@@ -242,6 +243,7 @@ async fn main() {
         let (p50, p99) = latencies(&client, &path, 100).await;
         rows.push(format!("| {what} | {p50:.2} | {p99:.2} |"));
     }
+    eprintln!("bench: import");
     // Import the version's manifest (n lines of existing files, labeled) into a new
     // dataset: the migration path of the manifest specification.
     let (_, v) = client
@@ -286,6 +288,7 @@ async fn main() {
     assert_eq!(done["status"], "COMPLETED", "{done}");
     assert_eq!(done["imported_sample_count"], n as i64, "{done}");
     let import_secs = t.elapsed().as_secs_f64();
+    eprintln!("bench: export");
     // Export every sample of the first dataset to a directory: files (hard links on the
     // local store), a label file beside each labeled one, and the manifest.
     std::fs::create_dir_all(dir.path().join("obs/bench/export")).unwrap();

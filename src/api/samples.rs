@@ -12,7 +12,8 @@ use base64::Engine;
 use labelhive_domain::annotation::{SampleLabel, SampleMetadata};
 use labelhive_domain::sample::{Sample, SamplePage};
 use labelhive_domain::search::{sample_filter, SampleFilter, SampleState};
-use labelhive_domain::services::samples::{LabelUpdate, SampleInput, SampleStats};
+use labelhive_domain::services::samples::{LabelUpdate, SampleInput};
+use labelhive_domain::stats::SampleStats;
 use labelhive_domain::team_task::Labeler;
 use labelhive_domain::workforce::{check_email, worker_id_for};
 use labelhive_domain::DomainError;
@@ -487,16 +488,19 @@ async fn show_stats(
         })
         .transpose()?;
     let member = member_param(&p, &caller.project_id)?;
-    let (ds, stats) = state.samples.stats(&caller.project_id, &dataset_id).await?;
     // A team state or a member narrows what is counted over samples to the team
-    // tasks' items; `sample_stats` stay the dataset's.
+    // tasks' items; a dataset state to its own counters. `sample_stats` stay whole.
     let narrowed = SampleFilter {
         states: sample_state,
         ..SampleFilter::default()
     }
-    .on_team_items(member)
-    .items;
-    let (samples, stats) = match narrowed {
+    .on_team_items(member);
+    let dataset_state = narrowed.states.map(SampleState::as_str);
+    let (ds, (samples, stats)) = state
+        .samples
+        .stats(&caller.project_id, &dataset_id, dataset_state)
+        .await?;
+    let (samples, stats) = match narrowed.items {
         Some(f) => {
             let (n, narrow) = state
                 .team_tasks
@@ -510,7 +514,7 @@ async fn show_stats(
                 },
             )
         }
-        None => (ds.total_sample_count, stats),
+        None => (samples, stats),
     };
     let mut sample_stats: BTreeMap<String, i64> = stats.states.iter().cloned().collect();
     let count = |s: &BTreeMap<String, i64>, k: &str| s.get(k).copied().unwrap_or(0);

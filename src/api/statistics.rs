@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use labelhive_domain::label::Label;
 use labelhive_domain::sample::LabelCount;
-use labelhive_domain::services::samples::SampleStats;
+use labelhive_domain::stats::SampleStats;
 use serde_json::{json, Map, Value};
 
 /// LabelStats of the dataset's labels with their counts (a task's or the dataset's).

@@ -413,6 +413,34 @@ impl TestApp {
         token
     }
 
+    /// Drops the per-state counters (`state:` keys) and counts them again from the
+    /// samples with the migration that introduced them, as it ran on existing data.
+    pub async fn recount_state_counters(&self) {
+        let (url, dialect) = match &self.database_url {
+            Some(url) => (url.clone(), "postgres"),
+            None => (
+                format!(
+                    "sqlite://{}",
+                    self.data_dir.path().join("labelhive.db").display()
+                ),
+                "sqlite",
+            ),
+        };
+        let sql = std::fs::read_to_string(format!(
+            "{}/crates/labelhive-store/migrations/{dialect}/0009_state_counters.sql",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .expect("migration");
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&url).await.expect("db");
+        sqlx::query("delete from sample_state_counts where state like 'state:%'")
+            .execute(&pool)
+            .await
+            .expect("delete");
+        sqlx::raw_sql(&sql).execute(&pool).await.expect("recount");
+        pool.close().await;
+    }
+
     /// A request with a worker's token.
     pub async fn as_worker(
         &self,

@@ -24,6 +24,7 @@ pub mod project;
 pub mod sample;
 pub mod search;
 pub mod services;
+pub mod stats;
 pub mod store;
 pub mod team_task;
 pub mod time;

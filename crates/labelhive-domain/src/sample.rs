@@ -92,9 +92,45 @@ pub mod counter {
     pub const HARD_REASON: &str = "hard_reason:";
     /// Prefix of the samples carrying one metadata key.
     pub const METADATA: &str = "meta:";
+    /// Prefix of a key counted again for the samples of one state other than
+    /// `__ALL__`: `state:<status>|<key>`, so statistics can be narrowed by state
+    /// (`__ALL__`'s are the whole less the others').
+    pub const IN_STATE: &str = "state:";
+    /// Prefix, inside a state's keys, of a label's instances (to-confirm samples carry
+    /// labels the dataset's label counters also count).
+    pub const LABEL: &str = "label:";
+    /// Prefix, inside a state's keys, of the samples carrying a label.
+    pub const LABEL_SAMPLES: &str = "label_samples:";
 
-    /// The counters a sample adds one to besides its state.
-    pub fn keys(hard: bool, labels: &[SampleLabel], metadata: &SampleMetadata) -> Vec<String> {
+    /// The counters a sample adds one to besides its state: [`base_keys`], and for a
+    /// sample outside `__ALL__` the same again with its labels, under its state.
+    pub fn keys(
+        status: &str,
+        hard: bool,
+        labels: &[SampleLabel],
+        metadata: &SampleMetadata,
+    ) -> Vec<String> {
+        let mut keys = base_keys(hard, labels, metadata);
+        if status == super::state::LABELED {
+            return keys;
+        }
+        let scope = format!("{IN_STATE}{status}|");
+        let mut scoped: Vec<String> = keys.iter().map(|k| format!("{scope}{k}")).collect();
+        let mut names: Vec<&str> = Vec::new();
+        for name in labels.iter().filter_map(|l| l.name.as_deref()) {
+            scoped.push(format!("{scope}{LABEL}{name}"));
+            if !names.contains(&name) {
+                names.push(name);
+                scoped.push(format!("{scope}{LABEL_SAMPLES}{name}"));
+            }
+        }
+        keys.append(&mut scoped);
+        keys
+    }
+
+    /// The keys of a sample whatever its state: hard, each hard reason mention, each
+    /// metadata key.
+    pub fn base_keys(hard: bool, labels: &[SampleLabel], metadata: &SampleMetadata) -> Vec<String> {
         let mut keys = Vec::new();
         if hard {
             keys.push(HARD.to_owned());

@@ -258,7 +258,7 @@ mod tests {
             serde_json::json!({"@modelarts:hard_reasons": [3, 3, 20], "camera": "a"}),
         )
         .unwrap();
-        let keys = counter::keys(true, &[], &metadata);
+        let keys = counter::keys(state::LABELED, true, &[], &metadata);
         let hard_dog = Side {
             keys: &keys,
             ..Side::plain(&dog, state::LABELED)

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashSet};
 use crate::counters::{label_scope, tally, Counters, Side};
 use crate::samples::push_in;
 use labelhive_domain::annotation::{is_hard, SampleMetadata};
-use labelhive_domain::sample::counter;
+use labelhive_domain::sample::{counter, state};
 
 use labelhive_domain::annotation::SampleLabel;
 use labelhive_domain::label::Label;
@@ -211,6 +211,21 @@ async fn rename_in_samples(
         .execute(&mut **tx)
         .await
         .map_err(db)?;
+    // So do the label counters of samples outside `__ALL__` (`counter::keys`).
+    for status in [state::UNLABELED, state::TO_CONFIRM] {
+        for kind in [counter::LABEL, counter::LABEL_SAMPLES] {
+            let key = |name: &str| format!("{}{status}|{kind}{name}", counter::IN_STATE);
+            sqlx::query(
+                "update sample_state_counts set state = $1 where dataset_id = $2 and state = $3",
+            )
+            .bind(key(new))
+            .bind(dataset_id)
+            .bind(key(old))
+            .execute(&mut **tx)
+            .await
+            .map_err(db)?;
+        }
+    }
     Ok(())
 }
 
@@ -224,7 +239,7 @@ async fn remove_from_samples(
     let mut counters = Counters::default();
     for c in samples_with(tx, dataset_id, names).await? {
         let old_tally = tally(&c.labels);
-        let old_keys = counter::keys(c.hard, &c.labels, &c.metadata);
+        let old_keys = counter::keys(&c.status, c.hard, &c.labels, &c.metadata);
         let old = Side {
             tally: &old_tally,
             status: &c.status,
@@ -252,7 +267,7 @@ async fn remove_from_samples(
         let new_status = state_for(&new, final_annotation);
         let new_tally = tally(&new);
         let hard = is_hard(&new, Some(&c.metadata));
-        let new_keys = counter::keys(hard, &new, &c.metadata);
+        let new_keys = counter::keys(new_status, hard, &new, &c.metadata);
         let side = Side {
             tally: &new_tally,
             status: new_status,

@@ -269,7 +269,7 @@ pub(crate) async fn write_in_tx(
     let mut written = Vec::with_capacity(samples.len());
     for (i, s) in samples.iter().enumerate() {
         let new_tally = tally(&s.labels);
-        let new_keys = counter::keys(s.hard, &s.labels, &s.metadata);
+        let new_keys = counter::keys(s.status, s.hard, &s.labels, &s.metadata);
         let new_side = Side {
             tally: &new_tally,
             status: s.status,
@@ -406,18 +406,20 @@ pub(crate) async fn existing(
             let metadata: String = row.try_get("metadata").map_err(db)?;
             let metadata: SampleMetadata =
                 serde_json::from_str(&metadata).map_err(StoreError::other)?;
+            let status: String = row.try_get("status").map_err(db)?;
             out.insert(
                 row.try_get("id").map_err(db)?,
                 Existing {
                     seq: row.try_get("seq").map_err(db)?,
                     tally: tally(&labels),
-                    status: row.try_get("status").map_err(db)?,
-                    path: row.try_get("path").map_err(db)?,
                     keys: counter::keys(
+                        &status,
                         row.try_get::<i64, _>("hard").map_err(db)? != 0,
                         &labels,
                         &metadata,
                     ),
+                    status,
+                    path: row.try_get("path").map_err(db)?,
                 },
             );
         }

@@ -14,10 +14,11 @@ use crate::dataset::Dataset;
 use crate::ids::{is_hex_id, sample_id_for_path};
 use crate::names::check_no_special;
 use crate::obs_path::ObsPath;
-use crate::sample::{counter, state_for, LabelCount, Sample, SamplePage, SampleWrite};
+use crate::sample::{state_for, Sample, SamplePage, SampleWrite};
 use futures::stream::{BoxStream, StreamExt};
 
 use crate::search::SampleFilter;
+use crate::stats::SampleStats;
 use crate::store::{Store, WriteMode};
 use crate::team_task::Labeler;
 use crate::workforce::worker_id_for;
@@ -55,21 +56,6 @@ pub struct LabelUpdate {
 /// The outcome of one item of a batch.
 pub type ItemResult = Result<String, DomainError>;
 
-/// Statistics of a dataset's samples and labels.
-#[derive(Debug, Clone)]
-pub struct SampleStats {
-    /// Samples per state.
-    pub states: Vec<(String, i64)>,
-    /// Hard examples.
-    pub hard: i64,
-    /// Mentions per hard example reason id.
-    pub reasons: Vec<(u8, i64)>,
-    /// Samples per metadata key.
-    pub metadata_keys: Vec<(String, i64)>,
-    /// Counts per label, in label order.
-    pub labels: Vec<LabelCount>,
-}
-
 /// What the sample search condition endpoint offers.
 #[derive(Debug, Clone)]
 pub struct SearchOptions {
@@ -79,40 +65,6 @@ pub struct SearchOptions {
     pub metadata: Vec<(String, Vec<String>)>,
     /// Emails of the members who labeled samples in the dataset's team tasks.
     pub labelers: Vec<String>,
-}
-
-impl SampleStats {
-    /// Statistics from per-dataset counters (`__STATE__` keys and the keys of
-    /// [`counter::keys`]) and label counts.
-    pub fn from_counters(
-        counters: impl IntoIterator<Item = (String, i64)>,
-        labels: Vec<LabelCount>,
-    ) -> Self {
-        let mut stats = SampleStats {
-            states: Vec::new(),
-            hard: 0,
-            reasons: Vec::new(),
-            metadata_keys: Vec::new(),
-            labels,
-        };
-        for (key, n) in counters {
-            if key.starts_with("__") {
-                stats.states.push((key, n));
-            } else if key == counter::HARD {
-                stats.hard = n;
-            } else if let Some(id) = key
-                .strip_prefix(counter::HARD_REASON)
-                .and_then(|i| i.parse().ok())
-            {
-                stats.reasons.push((id, n));
-            } else if let Some(k) = key.strip_prefix(counter::METADATA) {
-                stats.metadata_keys.push((k.to_owned(), n));
-            }
-        }
-        stats.reasons.sort_unstable();
-        stats.metadata_keys.sort_unstable();
-        stats
-    }
 }
 
 /// Sample use cases.
@@ -550,15 +502,25 @@ impl SampleService {
         Ok(String::from_utf8(bytes).ok())
     }
 
-    /// Counters of a dataset, read without scanning samples.
+    /// Counters of a dataset (of its samples in one dataset state when given: `__ALL__`,
+    /// `__NONE__` or `__AUTO_ANNOTATION__`), read without scanning samples; with the
+    /// number of samples counted.
     pub async fn stats(
         &self,
         project_id: &str,
         dataset_id: &str,
-    ) -> Result<(Dataset, SampleStats), DomainError> {
+        state: Option<&str>,
+    ) -> Result<(Dataset, (i64, SampleStats)), DomainError> {
         let ds = self.dataset(project_id, dataset_id).await?;
         let labels = self.store.label_counts(&ds.id).await?;
-        let stats = SampleStats::from_counters(self.store.sample_counters(&ds.id).await?, labels);
+        let counters = self.store.sample_counters(&ds.id).await?;
+        let stats = match state {
+            Some(status) => SampleStats::in_state(&counters, &labels, status),
+            None => (
+                ds.total_sample_count,
+                SampleStats::from_counters(counters, labels),
+            ),
+        };
         Ok((ds, stats))
     }
 }

@@ -9,8 +9,9 @@ use crate::ids::new_resource_id;
 use crate::job::kind;
 use crate::sample::{counter, state_for, LabelCount, Sample, SampleWrite};
 use crate::search::SampleFilter;
-use crate::services::samples::{check_batch, prefix, ItemResult, SampleStats};
+use crate::services::samples::{check_batch, prefix, ItemResult};
 use crate::services::team_tasks::{require_owner, require_role, team_job, Actor, TeamTaskService};
+use crate::stats::SampleStats;
 use crate::store::WriteMode;
 use crate::team_task::{
     action, action_moves, after_review, after_submit, item_state, sampling_size, status_after,
@@ -843,7 +844,7 @@ impl TaskTally {
         };
         self.samples += 1;
         let hard = crate::annotation::is_hard(&labels, Some(&sample.metadata));
-        for key in counter::keys(hard, &labels, &sample.metadata) {
+        for key in counter::base_keys(hard, &labels, &sample.metadata) {
             *self.keys.entry(key).or_default() += 1;
         }
     }
