@@ -126,7 +126,8 @@ pub async fn poll(client: &Client, path: &str, ended: impl Fn(&Value) -> bool) -
 }
 
 /// A server under benchmark, on SQLite or (with `LABELHIVE_BENCH_DATABASE_URL`) on a
-/// fresh PostgreSQL database; killed on drop.
+/// fresh PostgreSQL database, with its files in the local folder or (with
+/// `LABELHIVE_BENCH_S3_ENDPOINT`, bucket `bench` created there) on S3; killed on drop.
 pub struct Bench {
     pub dir: tempfile::TempDir,
     pub addr: SocketAddr,
@@ -161,6 +162,21 @@ impl Bench {
             .stdout(Stdio::null())
             .stderr(Stdio::inherit());
         cmd.args(extra_args);
+        // Files on an S3-compatible server (moto, MinIO) instead of the local folder.
+        let s3 = std::env::var("LABELHIVE_BENCH_S3_ENDPOINT")
+            .ok()
+            .filter(|s| !s.is_empty());
+        if let Some(endpoint) = &s3 {
+            // The server never creates buckets; an existing one answers 409, also fine.
+            reqwest::Client::new()
+                .put(format!("{endpoint}/bench"))
+                .send()
+                .await
+                .unwrap();
+            cmd.args(["--storage", "s3", "--s3-path-style", "--s3-endpoint", endpoint])
+                .args(["--s3-region", "us-east-1", "--s3-access-key-id", "bench"])
+                .args(["--s3-secret-access-key", "bench"]);
+        }
         let (backend, database_url) = if let Some(base) = &pg {
             use sqlx::{Connection, Executor};
             let name = format!("labelhive_bench_{}", std::process::id());
@@ -173,10 +189,20 @@ impl Bench {
                 .unwrap();
             let url = format!("{}/{name}", base.rsplit_once('/').unwrap().0);
             cmd.arg("--database-url").arg(&url);
-            ("PostgreSQL", url)
+            let name = if s3.is_some() {
+                "PostgreSQL, files on S3"
+            } else {
+                "PostgreSQL"
+            };
+            (name, url)
         } else {
             let url = format!("sqlite://{}", dir.path().join("labelhive.db").display());
-            ("SQLite", url)
+            let name = if s3.is_some() {
+                "SQLite, files on S3"
+            } else {
+                "SQLite"
+            };
+            (name, url)
         };
         let server = Server(cmd.spawn().unwrap());
         let pid = server.0.id();

@@ -56,7 +56,8 @@ pub(crate) async fn stats(app: &TestApp, id: &str) -> Value {
     r.body
 }
 
-fn label_stat(stats: &Value, name: &str) -> (i64, i64) {
+/// (count, sample_count) of a label in a statistics answer.
+pub(crate) fn label_stat(stats: &Value, name: &str) -> (i64, i64) {
     let l = stats["label_stats"]
         .as_array()
         .unwrap()

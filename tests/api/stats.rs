@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::both_backends;
 use crate::helpers::{Backend, TestApp};
-use crate::samples::stats;
+use crate::samples::{label_stat, stats};
 
 both_backends!(statistics_follow_hard_examples_reasons_and_metadata);
 
@@ -104,19 +104,6 @@ fn counted(s: &serde_json::Value) -> serde_json::Value {
     })
 }
 
-fn label(s: &serde_json::Value, name: &str) -> (i64, i64) {
-    let l = s["label_stats"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|l| l["name"] == name)
-        .unwrap_or_else(|| panic!("no {name} in {s}"));
-    (
-        l["count"].as_i64().unwrap(),
-        l["sample_count"].as_i64().unwrap(),
-    )
-}
-
 async fn statistics_narrow_by_dataset_state_and_match_a_recount(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else {
         return;
@@ -177,7 +164,7 @@ async fn statistics_narrow_by_dataset_state_and_match_a_recount(backend: Backend
     assert!(all["hard_detail_stats"].get("5").is_none(), "{all}");
     assert_eq!(all["metadata_stats"]["camera"], 1, "{all}");
     assert_eq!(
-        (label(&all, "Bees"), label(&all, "Rabbits")),
+        (label_stat(&all, "Bees"), label_stat(&all, "Rabbits")),
         ((2, 2), (0, 0))
     );
     // The per-state counts stay the dataset's.
@@ -192,7 +179,7 @@ async fn statistics_narrow_by_dataset_state_and_match_a_recount(backend: Backend
     assert_eq!(none["hard_detail_stats"]["5"]["key"], 1, "{none}");
     assert_eq!(none["metadata_stats"]["camera"], 1, "{none}");
     assert_eq!(
-        (label(&none, "Bees"), label(&none, "Rabbits")),
+        (label_stat(&none, "Bees"), label_stat(&none, "Rabbits")),
         ((0, 0), (0, 0))
     );
 
@@ -206,7 +193,7 @@ async fn statistics_narrow_by_dataset_state_and_match_a_recount(backend: Backend
     assert_eq!(confirm["hard_detail_stats"]["12"]["key"], 1, "{confirm}");
     assert_eq!(confirm["metadata_stats"], json!({"camera": 1}), "{confirm}");
     assert_eq!(
-        (label(&confirm, "Bees"), label(&confirm, "Rabbits")),
+        (label_stat(&confirm, "Bees"), label_stat(&confirm, "Rabbits")),
         ((1, 1), (2, 1))
     );
 
@@ -219,7 +206,7 @@ async fn statistics_narrow_by_dataset_state_and_match_a_recount(backend: Backend
         .await;
     assert_eq!(r.body["success"], true, "{}", r.body);
     let confirm = by("__AUTO_ANNOTATION__").await;
-    assert_eq!(label(&confirm, "Hares"), (2, 1), "{confirm}");
+    assert_eq!(label_stat(&confirm, "Hares"), (2, 1), "{confirm}");
     let e = labelhive_domain::ids::sample_id_for_path("/bkt/in/e.jpg");
     let r = app
         .put(
@@ -230,10 +217,10 @@ async fn statistics_narrow_by_dataset_state_and_match_a_recount(backend: Backend
     assert_eq!(r.body["success"], true, "{}", r.body);
     let confirm = by("__AUTO_ANNOTATION__").await;
     assert_eq!(confirm["key_sample_stats"]["total"], 1, "{confirm}");
-    assert_eq!(label(&confirm, "Bees"), (0, 0), "{confirm}");
+    assert_eq!(label_stat(&confirm, "Bees"), (0, 0), "{confirm}");
     let all = by("__ALL__").await;
     assert_eq!(all["key_sample_stats"]["total"], 3, "{all}");
-    assert_eq!(label(&all, "Bees"), (4, 3), "{all}");
+    assert_eq!(label_stat(&all, "Bees"), (4, 3), "{all}");
 
     // Counting existing samples again, as the migration that introduced these
     // counters does, gives exactly what the writes kept.

@@ -9,9 +9,29 @@ use serde_json::{json, Value};
 
 use crate::both_backends;
 use crate::helpers::{assert_error_in, Backend, TestApp};
-use crate::team_tasks::{items_of, tasks, team, wait_status};
+use crate::samples::label_stat;
+use crate::team_tasks::{items_of, new_task, tasks, team, wait_status};
 
 both_backends!(task_statistics_cover_the_tasks_samples_by_state);
+
+/// A team of two labelers, ann and bob, and a task over it: the team id, their worker
+/// ids, ann's token, the task id and path.
+async fn ann_and_bob(
+    app: &TestApp,
+    ds: &str,
+    team_name: &str,
+    task_name: &str,
+) -> (String, Vec<String>, String, String, String) {
+    let (team_id, w) = team(
+        app,
+        team_name,
+        &[("ann@example.com", 0), ("bob@example.com", 0)],
+    )
+    .await;
+    let ann = app.worker_token(&w[0]).await;
+    let (task, path) = new_task(app, ds, task_name, &team_id).await;
+    (team_id, w, ann, task, path)
+}
 
 fn b64(s: &str) -> String {
     use base64::Engine;
@@ -57,22 +77,7 @@ async fn task_statistics_cover_the_tasks_samples_by_state(backend: Backend) {
             .to_owned()
     };
     let (a, b) = (id_of("a.jpg"), id_of("b.jpg"));
-    let (team_id, w) = team(
-        &app,
-        "counters",
-        &[("ann@example.com", 0), ("bob@example.com", 0)],
-    )
-    .await;
-    let ann = app.worker_token(&w[0]).await;
-    let r = app
-        .post(
-            &tasks(&ds),
-            &json!({"task_name": "stats-task", "workforces_config": {"workforces": [{"workforce_id": team_id}]}}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let task = r.body["task_id"].as_str().unwrap().to_owned();
-    let path = format!("{}/{task}", tasks(&ds));
+    let (_, _, ann, task, path) = ann_and_bob(&app, &ds, "counters", "stats-task").await;
     let stats_path = format!("{path}/data-annotations/stats");
 
     // Before starting, the task covers no sample.
@@ -276,22 +281,7 @@ async fn dataset_lists_and_statistics_read_team_labeling(backend: Backend) {
         )
         .await;
     assert_eq!(r.body["success"], true, "{}", r.body);
-    let (team_id, w) = team(
-        &app,
-        "listers",
-        &[("ann@example.com", 0), ("bob@example.com", 0)],
-    )
-    .await;
-    let ann = app.worker_token(&w[0]).await;
-    let r = app
-        .post(
-            &tasks(&ds),
-            &json!({"task_name": "list-task", "workforces_config": {"workforces": [{"workforce_id": team_id}]}}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let task = r.body["task_id"].as_str().unwrap().to_owned();
-    let path = format!("{}/{task}", tasks(&ds));
+    let (team_id, w, ann, task, path) = ann_and_bob(&app, &ds, "listers", "list-task").await;
 
     // Before the task starts nobody works on anything.
     let all = app
@@ -451,18 +441,7 @@ async fn dataset_lists_and_statistics_read_team_labeling(backend: Backend) {
             r.body
         }
     };
-    let bees = |s: &Value| -> (i64, i64) {
-        let l = s["label_stats"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|l| l["name"] == "Bees")
-            .unwrap();
-        (
-            l["count"].as_i64().unwrap(),
-            l["sample_count"].as_i64().unwrap(),
-        )
-    };
+    let bees = |s: &Value| label_stat(s, "Bees");
     let s = stats("?sample_state=__UNCHECK__").await;
     assert_eq!(bees(&s), (2, 2), "{s}");
     assert_eq!(s["key_sample_stats"]["total"], 2, "{s}");

@@ -104,6 +104,26 @@ pub(crate) fn tasks(ds: &str) -> String {
     format!("/datasets/{ds}/workforce-tasks")
 }
 
+/// Creates a task named `name` over one team with the defaults; returns its id and
+/// its path.
+pub(crate) async fn new_task(
+    app: &TestApp,
+    ds: &str,
+    name: &str,
+    team_id: &str,
+) -> (String, String) {
+    let r = app
+        .post(
+            &tasks(ds),
+            &json!({"task_name": name, "workforces_config": {"workforces": [{"workforce_id": team_id}]}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let task = r.body["task_id"].as_str().unwrap().to_owned();
+    let path = format!("{}/{task}", tasks(ds));
+    (task, path)
+}
+
 /// Polls the task until its status is `status`.
 pub(crate) async fn wait_status(app: &TestApp, ds: &str, task: &str, status: i64) -> Value {
     for _ in 0..200 {
@@ -235,15 +255,7 @@ async fn team_labeling_with_review_and_acceptance_reaches_the_dataset(backend: B
         app.worker_token(&w[2]).await,
         app.worker_token(&w[3]).await,
     );
-    let r = app
-        .post(
-            &tasks(&ds),
-            &json!({"task_name": "task-eb17", "workforces_config": {"workforces": [{"workforce_id": team_id}]}}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let task = r.body["task_id"].as_str().unwrap().to_owned();
-    let path = format!("{}/{task}", tasks(&ds));
+    let (task, path) = new_task(&app, &ds, "task-eb17", &team_id).await;
     let d = app
         .get(&format!("{path}?sample_stats=true&workforce_stats=true"))
         .await

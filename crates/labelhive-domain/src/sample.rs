@@ -111,7 +111,7 @@ pub mod counter {
         metadata: &SampleMetadata,
     ) -> Vec<String> {
         let mut keys = base_keys(hard, labels, metadata);
-        if status == super::state::LABELED {
+        if status == super::state::LABELED || (keys.is_empty() && labels.is_empty()) {
             return keys;
         }
         let scope = format!("{IN_STATE}{status}|");
