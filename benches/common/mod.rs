@@ -173,9 +173,15 @@ impl Bench {
                 .send()
                 .await
                 .unwrap();
-            cmd.args(["--storage", "s3", "--s3-path-style", "--s3-endpoint", endpoint])
-                .args(["--s3-region", "us-east-1", "--s3-access-key-id", "bench"])
-                .args(["--s3-secret-access-key", "bench"]);
+            cmd.args([
+                "--storage",
+                "s3",
+                "--s3-path-style",
+                "--s3-endpoint",
+                endpoint,
+            ])
+            .args(["--s3-region", "us-east-1", "--s3-access-key-id", "bench"])
+            .args(["--s3-secret-access-key", "bench"]);
         }
         let (backend, database_url) = if let Some(base) = &pg {
             use sqlx::{Connection, Executor};

@@ -381,14 +381,7 @@ impl TestApp {
     /// as its SHA-256 hash. Returns the token (one per worker).
     pub async fn worker_token(&self, worker_id: &str) -> String {
         use sha2::{Digest, Sha256};
-        let url = self.database_url.clone().unwrap_or_else(|| {
-            format!(
-                "sqlite://{}",
-                self.data_dir.path().join("labelhive.db").display()
-            )
-        });
-        sqlx::any::install_default_drivers();
-        let pool = sqlx::AnyPool::connect(&url).await.expect("db");
+        let pool = self.sql_pool().await;
         let token = hex::encode(Sha256::digest(format!("token of {worker_id}").as_bytes()));
         let hash = hex::encode(Sha256::digest(token.as_bytes()));
         let expires = i64::try_from(
@@ -413,26 +406,32 @@ impl TestApp {
         token
     }
 
+    /// A connection pool to the server's metadata database, for checks below the API.
+    pub async fn sql_pool(&self) -> sqlx::AnyPool {
+        let url = self.database_url.clone().unwrap_or_else(|| {
+            format!(
+                "sqlite://{}",
+                self.data_dir.path().join("labelhive.db").display()
+            )
+        });
+        sqlx::any::install_default_drivers();
+        sqlx::AnyPool::connect(&url).await.expect("db")
+    }
+
     /// Drops the per-state counters (`state:` keys) and counts them again from the
     /// samples with the migration that introduced them, as it ran on existing data.
     pub async fn recount_state_counters(&self) {
-        let (url, dialect) = match &self.database_url {
-            Some(url) => (url.clone(), "postgres"),
-            None => (
-                format!(
-                    "sqlite://{}",
-                    self.data_dir.path().join("labelhive.db").display()
-                ),
-                "sqlite",
-            ),
+        let dialect = if self.database_url.is_some() {
+            "postgres"
+        } else {
+            "sqlite"
         };
         let sql = std::fs::read_to_string(format!(
             "{}/crates/labelhive-store/migrations/{dialect}/0009_state_counters.sql",
             env!("CARGO_MANIFEST_DIR")
         ))
         .expect("migration");
-        sqlx::any::install_default_drivers();
-        let pool = sqlx::AnyPool::connect(&url).await.expect("db");
+        let pool = self.sql_pool().await;
         sqlx::query("delete from sample_state_counts where state like 'state:%'")
             .execute(&pool)
             .await

@@ -89,6 +89,24 @@ async fn statistics_follow_hard_examples_reasons_and_metadata(backend: Backend) 
     assert_eq!(s["metadata_stats"], json!({"camera": 1}));
     assert_eq!(s["sample_stats"]["deleted"], 1);
     assert_eq!(s["sample_stats"]["total"], 2);
+    // Its index rows went with it: the searchable values and the label filter.
+    let options = app
+        .get(&format!("/datasets/{id}/data-annotations/search-condition"))
+        .await
+        .body;
+    assert_eq!(options["metadata"]["camera"], json!(["north"]), "{options}");
+    let sql = app.sql_pool().await;
+    for table in ["sample_labels", "sample_metadata"] {
+        let n: i64 = sqlx::query_scalar(&format!(
+            "select count(*) from {table} where sample_id = $1"
+        ))
+        .bind(&a)
+        .fetch_one(&sql)
+        .await
+        .unwrap();
+        assert_eq!(n, 0, "{table} rows of a deleted sample");
+    }
+    sql.close().await;
     app.stop().await;
 }
 
@@ -193,7 +211,10 @@ async fn statistics_narrow_by_dataset_state_and_match_a_recount(backend: Backend
     assert_eq!(confirm["hard_detail_stats"]["12"]["key"], 1, "{confirm}");
     assert_eq!(confirm["metadata_stats"], json!({"camera": 1}), "{confirm}");
     assert_eq!(
-        (label_stat(&confirm, "Bees"), label_stat(&confirm, "Rabbits")),
+        (
+            label_stat(&confirm, "Bees"),
+            label_stat(&confirm, "Rabbits")
+        ),
         ((1, 1), (2, 1))
     );
 

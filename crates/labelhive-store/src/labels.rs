@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use crate::counters::{label_scope, tally, Counters, Side};
-use crate::samples::push_in;
+use crate::samples::{delete_index_rows, push_in};
 use labelhive_domain::annotation::{is_hard, SampleMetadata};
 use labelhive_domain::sample::{counter, state};
 
@@ -254,6 +254,8 @@ async fn remove_from_samples(
         if new.is_empty() && policy != LabelDeletePolicy::KeepSamples {
             counters.change(c.seq, Some(old), None);
             counters.deleted(1);
+            // Its label rows go below with the label; its metadata rows go here.
+            delete_index_rows(tx, "sample_metadata", dataset_id, &[c.id.as_str()]).await?;
             sqlx::query("delete from samples where dataset_id = $1 and id = $2")
                 .bind(dataset_id)
                 .bind(&c.id)

@@ -159,11 +159,14 @@ impl SqlStore {
                 Ok(Vec::new())
             }
             Dialect::Postgres => {
-                // The same threshold autovacuum uses by default: 50 rows + 10%.
+                // Autovacuum's default threshold (50 rows + 10%), but at most 20,000
+                // rows: a new dataset filling a big table must reach the statistics
+                // soon, or the planner takes it for empty and scans its rows.
                 let stale = sqlx::query(
                     "select cast(relname as text) as relname from pg_stat_user_tables \
                      where schemaname = current_schema() \
-                     and n_mod_since_analyze > 50 + 0.1 * n_live_tup order by relname",
+                     and n_mod_since_analyze > least(50 + 0.1 * n_live_tup, 20000) \
+                     order by relname",
                 )
                 .fetch_all(&self.pool)
                 .await

@@ -347,6 +347,9 @@ pub(crate) async fn delete_in_tx(
     }
     counters.deleted(i64::try_from(gone.len()).unwrap_or(i64::MAX));
     let keys: Vec<&str> = gone.keys().map(String::as_str).collect();
+    // Index rows refer to their dataset, not their sample (migration 0010).
+    delete_index_rows(tx, "sample_labels", dataset_id, &keys).await?;
+    delete_index_rows(tx, "sample_metadata", dataset_id, &keys).await?;
     for chunk in keys.chunks(ROWS_PER_STATEMENT) {
         let mut sql = Sql::new("delete from samples where dataset_id = ");
         sql.bind(Param::Text(dataset_id.to_owned()));
@@ -428,7 +431,7 @@ pub(crate) async fn existing(
 }
 
 /// Removes the index rows in `table` (label or metadata) of samples about to be rewritten.
-async fn delete_index_rows(
+pub(crate) async fn delete_index_rows(
     tx: &mut Transaction<'_, Any>,
     table: &str,
     dataset_id: &str,
