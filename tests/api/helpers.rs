@@ -406,16 +406,22 @@ impl TestApp {
         token
     }
 
-    /// A connection pool to the server's metadata database, for checks below the API.
-    pub async fn sql_pool(&self) -> sqlx::AnyPool {
-        let url = self.database_url.clone().unwrap_or_else(|| {
+    /// The server's metadata database URL (its SQLite file when not PostgreSQL).
+    pub fn database_url_or_sqlite(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| {
             format!(
                 "sqlite://{}",
                 self.data_dir.path().join("labelhive.db").display()
             )
-        });
+        })
+    }
+
+    /// A connection pool to the server's metadata database, for checks below the API.
+    pub async fn sql_pool(&self) -> sqlx::AnyPool {
         sqlx::any::install_default_drivers();
-        sqlx::AnyPool::connect(&url).await.expect("db")
+        sqlx::AnyPool::connect(&self.database_url_or_sqlite())
+            .await
+            .expect("db")
     }
 
     /// Drops the per-state counters (`state:` keys) and counts them again from the

@@ -29,6 +29,7 @@ mod smtp;
 mod stats;
 mod store_suite;
 mod syncs;
+mod team_allocation;
 mod team_from_dataset;
 mod team_members;
 mod team_stats;

@@ -22,7 +22,7 @@ use crate::jobs::insert_job;
 use crate::rows::{i32_col, json, pairs, sample, to_json, SAMPLE_COLUMNS};
 use crate::samples::push_in;
 use crate::sql::{Param, Sql};
-use crate::{db, SqlStore};
+use crate::{db, Dialect, SqlStore};
 
 const ITEM_COLUMNS: &str = "i.sample_id, i.worker_id, i.state, i.labels, i.labeled_time, \
      i.review_accept, i.review_comment, i.review_score, i.reviewer_id, i.check_task_id, \
@@ -193,7 +193,38 @@ impl SqlStore {
         now: i64,
     ) -> StoreResult<u64> {
         let (_gate, mut tx) = self.begin_write().await?;
-        let added = insert_items(&mut tx, task_id, pairs, now).await?;
+        // Allocations of one task take turns (the task's row lock on PostgreSQL, the
+        // write gate on SQLite) and skip samples another one allocated since they
+        // looked: two allocations racing (an upload while an import's job ends) would
+        // otherwise give a sample labelers twice.
+        let lock = match self.dialect {
+            Dialect::Postgres => " for update",
+            Dialect::Sqlite => "",
+        };
+        let task = sqlx::query(&format!("select id from team_tasks where id = $1{lock}"))
+            .bind(task_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db)?;
+        if task.is_none() {
+            return Ok(0);
+        }
+        let mut taken: std::collections::HashSet<String> = std::collections::HashSet::new();
+        let samples: Vec<&str> = pairs.iter().map(|(s, _)| s.as_str()).collect();
+        for chunk in samples.chunks(500) {
+            let mut q = Sql::new("select distinct sample_id from team_task_items where task_id = ");
+            q.bind(Param::Text(task_id.to_owned()));
+            push_in(&mut q, " and sample_id", chunk);
+            for row in q.query().fetch_all(&mut *tx).await.map_err(db)? {
+                taken.insert(row.try_get("sample_id").map_err(db)?);
+            }
+        }
+        let fresh: Vec<(String, String)> = pairs
+            .iter()
+            .filter(|(s, _)| !taken.contains(s))
+            .cloned()
+            .collect();
+        let added = insert_items(&mut tx, task_id, &fresh, now).await?;
         tx.commit().await.map_err(db)?;
         Ok(added)
     }

@@ -1,0 +1,71 @@
+//! Allocation below the API: two allocations of one task that looked at the same
+//! samples before either wrote give each sample its labelers once.
+
+use labelhive_domain::store::TeamTaskStore;
+use labelhive_store::SqlStore;
+use serde_json::json;
+
+use crate::both_backends;
+use crate::helpers::{Backend, TestApp};
+use crate::team_tasks::{add_samples, new_task, team};
+
+both_backends!(racing_allocations_give_a_sample_its_labelers_once);
+
+async fn racing_allocations_give_a_sample_its_labelers_once(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let ds = app.new_dataset("race").await;
+    let ids = add_samples(&app, &ds, &["a.jpg", "b.jpg"], false).await;
+    let (team_id, w) = team(
+        &app,
+        "racers",
+        &[("ann@example.com", 0), ("bob@example.com", 0)],
+    )
+    .await;
+    // Created, not started: no sample is allocated yet.
+    let (task, _) = new_task(&app, &ds, "race-task", &team_id).await;
+    let store = SqlStore::connect(&app.database_url_or_sqlite())
+        .await
+        .unwrap();
+    // The first allocation gives a.jpg to ann; the second, which looked before the
+    // first wrote, would give a.jpg to bob as well, and b.jpg to bob.
+    let first = store
+        .allocate_items(&task, &[(ids[0].clone(), w[0].clone())], 1)
+        .await
+        .unwrap();
+    let second = store
+        .allocate_items(
+            &task,
+            &[
+                (ids[0].clone(), w[1].clone()),
+                (ids[1].clone(), w[1].clone()),
+            ],
+            2,
+        )
+        .await
+        .unwrap();
+    assert_eq!((first, second), (1, 1));
+    let items = store.items_of(&task, &ids).await.unwrap();
+    let got: Vec<(&str, &str)> = items
+        .iter()
+        .map(|i| (i.sample_id.as_str(), i.worker_id.as_str()))
+        .collect();
+    let mut want = vec![
+        (ids[0].as_str(), w[0].as_str()),
+        (ids[1].as_str(), w[1].as_str()),
+    ];
+    want.sort_unstable();
+    assert_eq!(got, want);
+    store.close().await;
+    // The API sees the same: one labeler per sample.
+    let listed = app
+        .get(&format!("/datasets/{ds}/data-annotations/samples?limit=10"))
+        .await
+        .body;
+    for s in listed["samples"].as_array().unwrap() {
+        assert_eq!(s["labelers"].as_array().unwrap().len(), 1, "{s}");
+    }
+    assert_eq!(listed["sample_count"], json!(2));
+    app.stop().await;
+}
