@@ -58,6 +58,17 @@ pub(crate) async fn allocate(
     ))
 }
 
+/// An allocation that failed for good puts its task back to created (6).
+pub(crate) async fn allocate_failed(state: &AppState, job: &Job) {
+    let ended = match super::payload::<TeamJob>(job) {
+        Ok(payload) => state.team_tasks.allocation_failed(&payload.task_id).await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = ended {
+        tracing::error!(error = %e, "returning a task whose allocation failed to created");
+    }
+}
+
 /// Writes the accepted samples' consensus to the dataset and ends the acceptance.
 pub(crate) async fn sync(state: &AppState, job: &Job) -> Result<RunEnd, DomainError> {
     let payload: TeamJob = super::payload(job)?;

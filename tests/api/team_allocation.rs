@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::both_backends;
 use crate::helpers::{Backend, TestApp};
-use crate::team_tasks::{add_samples, new_task, team};
+use crate::team_tasks::{add_samples, new_task, team, wait_status};
 
 both_backends!(racing_allocations_give_a_sample_its_labelers_once);
 
@@ -67,5 +67,65 @@ async fn racing_allocations_give_a_sample_its_labelers_once(backend: Backend) {
         assert_eq!(s["labelers"].as_array().unwrap().len(), 1, "{s}");
     }
     assert_eq!(listed["sample_count"], json!(2));
+    app.stop().await;
+}
+
+both_backends!(a_failed_allocation_lets_the_task_be_started_again);
+
+async fn a_failed_allocation_lets_the_task_be_started_again(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let ds = app.new_dataset("fails").await;
+    add_samples(&app, &ds, &["a.jpg", "b.jpg"], false).await;
+    let (team_id, _) = team(
+        &app,
+        "starters",
+        &[("ann@example.com", 0), ("bob@example.com", 0)],
+    )
+    .await;
+    let (task, path) = new_task(&app, &ds, "fail-task", &team_id).await;
+    // A fault below the API: conditions the allocation cannot read, so every attempt
+    // of its job fails.
+    let sql = app.sql_pool().await;
+    sqlx::query("update team_tasks set sample_conditions = '{' where id = $1")
+        .bind(&task)
+        .execute(&sql)
+        .await
+        .unwrap();
+    let r = app.post(&path, &json!({})).await;
+    assert_eq!(r.status, reqwest::StatusCode::OK, "{}", r.body);
+    // Starting (0) until the job gives up, then created (6) again, nothing allocated.
+    wait_status(&app, &ds, &task, 6).await;
+    let d = app.get(&format!("{path}?sample_stats=true")).await.body;
+    assert_eq!(d["sample_stats"]["total_sample_count"], 0, "{d}");
+    let listed = app
+        .get(&format!("/datasets/{ds}/data-annotations/samples?limit=10"))
+        .await
+        .body;
+    assert!(listed["samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s["labelers"] == json!([])));
+    // Mended, it starts and allocates.
+    sqlx::query("update team_tasks set sample_conditions = '' where id = $1")
+        .bind(&task)
+        .execute(&sql)
+        .await
+        .unwrap();
+    sql.close().await;
+    let r = app.post(&path, &json!({})).await;
+    assert_eq!(r.status, reqwest::StatusCode::OK, "{}", r.body);
+    wait_status(&app, &ds, &task, 1).await;
+    let listed = app
+        .get(&format!("/datasets/{ds}/data-annotations/samples?limit=10"))
+        .await
+        .body;
+    assert!(listed["samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s["labelers"].as_array().unwrap().len() == 1));
     app.stop().await;
 }

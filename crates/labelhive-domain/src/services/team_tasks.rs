@@ -408,6 +408,16 @@ impl TeamTaskService {
         Ok(added)
     }
 
+    /// After the allocation job failed for good: the task goes back from starting to
+    /// created, so its owner can start it again (a new start allocates what the
+    /// failed one did not).
+    pub async fn allocation_failed(&self, task_id: &str) -> Result<(), DomainError> {
+        self.store
+            .set_team_task_status(task_id, &[task_status::STARTING], task_status::CREATED)
+            .await?;
+        Ok(())
+    }
+
     /// Allocates samples that arrived after the start to the dataset's tasks with
     /// `synchronize_data`: those of `ids` when known (an upload), else every in-scope
     /// sample not allocated yet (after an import or a synchronization). An accepted
