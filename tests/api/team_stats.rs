@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use crate::both_backends;
 use crate::helpers::{assert_error_in, Backend, TestApp};
 use crate::samples::label_stat;
-use crate::team_tasks::{items_of, new_task, tasks, team, wait_status};
+use crate::team_tasks::{items_of, label, new_task, tasks, team, wait_status};
 
 both_backends!(task_statistics_cover_the_tasks_samples_by_state);
 
@@ -352,19 +352,8 @@ async fn dataset_lists_and_statistics_read_team_labeling(backend: Backend) {
         .into_iter()
         .map(|(id, _)| id)
         .collect();
-    let body: Vec<Value> = mine
-        .iter()
-        .map(|id| json!({"sample_id": id, "labels": [{"name": "Bees"}]}))
-        .collect();
-    let r = app
-        .as_worker(
-            &ann,
-            Method::PUT,
-            &format!("{path}/data-annotations/samples"),
-            Some(&json!({ "samples": body })),
-        )
-        .await;
-    assert_eq!(r.body["success"], true, "{}", r.body);
+    let done = label(&app, &ann, &ds, &task, &mine, "Bees").await;
+    assert_eq!(done["success"], true, "{done}");
 
     // Team states read the task's items; dataset states the samples themselves.
     assert_eq!(
