@@ -16,6 +16,7 @@ use labelhive_domain::services::imports::ensure_labels;
 use labelhive_domain::store::{ImportBatch, NewSample, RegisterOutcome, WriteMode};
 use labelhive_domain::DomainError;
 use serde_json::Value;
+use tokio::task::JoinHandle;
 
 use crate::app::AppState;
 
@@ -90,6 +91,9 @@ pub(crate) struct Importer<'a> {
     pub tally: ImportTally,
     plain: Vec<NewSample>,
     labeled: Vec<SampleWrite>,
+    /// The batch being written while the next one is read: one at a time, in order,
+    /// so the progress each records stays a prefix of the source.
+    pending: Option<JoinHandle<Result<RegisterOutcome, DomainError>>>,
 }
 
 impl<'a> Importer<'a> {
@@ -111,16 +115,28 @@ impl<'a> Importer<'a> {
             tally,
             plain: Vec::new(),
             labeled: Vec::new(),
+            pending: None,
         }
     }
 
     /// Writes the last batch and ends as `ended`, or as abandoned when the job is gone.
     pub async fn end(&mut self, ended: Ended) -> Result<Ended, DomainError> {
-        Ok(if self.flush().await? {
+        Ok(if self.flush().await? && self.settle().await? {
             ended
         } else {
             Ended::Abandoned
         })
+    }
+
+    /// Waits for the batch being written; `Ok(false)` when the job was abandoned.
+    async fn settle(&mut self) -> Result<bool, DomainError> {
+        let Some(write) = self.pending.take() else {
+            return Ok(true);
+        };
+        match write.await.map_err(DomainError::internal)?? {
+            RegisterOutcome::Registered(_) => Ok(true),
+            RegisterOutcome::Abandoned => Ok(false),
+        }
     }
 
     /// Records a refused item.
@@ -162,6 +178,15 @@ impl<'a> Importer<'a> {
             });
             self.tally.file_size += item.size;
         } else {
+            // Creating labels writes the dataset too: let the batch in flight end first.
+            let new_label = item
+                .labels
+                .iter()
+                .filter_map(|l| l.name.as_ref())
+                .any(|n| !self.dataset.labels.iter().any(|d| &d.name == n));
+            if new_label && !self.settle().await? {
+                return Ok(false);
+            }
             match self.prepare(item).await {
                 Ok(write) => {
                     self.tally.file_size += write.size;
@@ -236,8 +261,12 @@ impl<'a> Importer<'a> {
         Ok(write)
     }
 
-    /// Writes the current batch with the tally; `Ok(false)` when the job was abandoned.
+    /// Starts writing the current batch with the tally, once the batch before it is
+    /// written; `Ok(false)` when the job was abandoned.
     pub async fn flush(&mut self) -> Result<bool, DomainError> {
+        if !self.settle().await? {
+            return Ok(false);
+        }
         if !self.payload.import_samples && !self.labeled.is_empty() {
             // Only samples the dataset has are relabeled; the others count as skipped.
             let ids: Vec<String> = self.labeled.iter().map(|w| w.id.clone()).collect();
@@ -259,35 +288,36 @@ impl<'a> Importer<'a> {
                 .unwrap_or(0);
         tally.imported += i64::try_from(self.plain.len() + self.labeled.len()).unwrap_or(i64::MAX);
         let result = tally.to_value();
-        let outcome = self
-            .state
-            .store
-            .import_batch(
-                &self.job.id,
-                self.owner,
-                &self.dataset.id,
-                ImportBatch {
-                    plain: &self.plain,
-                    labeled: &self.labeled,
-                    mode: if self.payload.import_samples {
-                        WriteMode::Upsert
-                    } else {
-                        WriteMode::ExistingOnly
-                    },
-                    progress_done: tally.consumed,
-                    progress_total: tally.consumed,
-                    result: &result,
-                },
-            )
-            .await?;
-        match outcome {
-            RegisterOutcome::Registered(_) => {
-                self.tally = tally;
-                self.plain.clear();
-                self.labeled.clear();
-                Ok(true)
-            }
-            RegisterOutcome::Abandoned => Ok(false),
-        }
+        let plain = std::mem::take(&mut self.plain);
+        let labeled = std::mem::take(&mut self.labeled);
+        let mode = if self.payload.import_samples {
+            WriteMode::Upsert
+        } else {
+            WriteMode::ExistingOnly
+        };
+        let (store, job_id, owner, dataset_id) = (
+            self.state.store.clone(),
+            self.job.id.clone(),
+            self.owner.to_owned(),
+            self.dataset.id.clone(),
+        );
+        let done = tally.consumed;
+        // The batch is written while the next one is read and checked; the tally
+        // moves on now, and a failed or abandoned write ends the job at `settle`.
+        self.pending = Some(tokio::spawn(async move {
+            let batch = ImportBatch {
+                plain: &plain,
+                labeled: &labeled,
+                mode,
+                progress_done: done,
+                progress_total: done,
+                result: &result,
+            };
+            Ok(store
+                .import_batch(&job_id, &owner, &dataset_id, batch)
+                .await?)
+        }));
+        self.tally = tally;
+        Ok(true)
     }
 }
