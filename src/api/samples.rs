@@ -302,7 +302,7 @@ async fn list_samples(
         offset: query::offset(&p)?,
         limit: query::bounded("limit", param(&p, "limit"), 1, 100, 10)?,
     };
-    let (samples, count) = match param(&p, "version_id") {
+    let (samples, count, labelers) = match param(&p, "version_id") {
         // A published version's samples, as they were published.
         Some(vid) => {
             if member.is_some() {
@@ -318,10 +318,12 @@ async fn list_samples(
                 .versions
                 .get(&caller.project_id, &dataset_id, vid)
                 .await?;
-            state
+            // A published version keeps no team labeling: no labelers.
+            let (samples, count) = state
                 .versions
                 .list_samples(&dataset_id, vid, &filter, page)
-                .await?
+                .await?;
+            (samples, count, Vec::new())
         }
         None => {
             let filter = filter.on_team_items(member);
@@ -331,15 +333,8 @@ async fn list_samples(
                 .await?
         }
     };
-    let ids: Vec<String> = samples.iter().map(|s| s.id.clone()).collect();
     let mut views: Vec<SampleView> = samples.into_iter().map(SampleView::from).collect();
-    if param(&p, "version_id").is_none() {
-        let labelers = state
-            .samples
-            .labelers(&caller.project_id, &dataset_id, &ids)
-            .await?;
-        attach_labelers(&mut views, &labelers);
-    }
+    attach_labelers(&mut views, &labelers);
     Ok(Json(json!({ "sample_count": count, "samples": views })))
 }
 
@@ -381,17 +376,9 @@ async fn show_sample(
     Path(params): Path<HashMap<String, String>>,
 ) -> ApiResult<Json<SampleView>> {
     let sample_id = params.get("sample_id").cloned().unwrap_or_default();
-    let sample = state
+    let (sample, labelers) = state
         .samples
-        .get(&caller.project_id, &dataset_id, &sample_id)
-        .await?;
-    let labelers = state
-        .samples
-        .labelers(
-            &caller.project_id,
-            &dataset_id,
-            std::slice::from_ref(&sample.id),
-        )
+        .details(&caller.project_id, &dataset_id, &sample_id)
         .await?;
     let mut view = [SampleView::from(sample)];
     attach_labelers(&mut view, &labelers);

@@ -67,40 +67,66 @@ fn is_staging(name: &str) -> bool {
         .is_some_and(|(_, n)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
-/// Writes a file as the object store does: a staging file (`name#N`, which listings
-/// skip) renamed into place, so no reader ever sees half of it; parents are created.
-fn write_staged(disk: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let name = disk
+/// Runs `op` on a path, creating the path's parent directories once if `op` finds
+/// them missing.
+fn with_parent<T>(
+    path: &std::path::Path,
+    mut op: impl FnMut() -> std::io::Result<T>,
+) -> std::io::Result<T> {
+    match op() {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let parent = path
+                .parent()
+                .ok_or_else(|| std::io::Error::other("no parent directory"))?;
+            std::fs::create_dir_all(parent)?;
+            op()
+        }
+        other => other,
+    }
+}
+
+/// Creates a staging entry beside `path` (`name#N`, which listings skip) with
+/// `create`, taking the next number while one is taken (another upload under way, or
+/// one a crash left).
+fn staged<T>(
+    path: &std::path::Path,
+    mut create: impl FnMut(&std::path::Path) -> std::io::Result<T>,
+) -> std::io::Result<(PathBuf, T)> {
+    let name = path
         .file_name()
         .ok_or_else(|| std::io::Error::other("no file name"))?
         .to_string_lossy()
         .into_owned();
-    let mut n: u32 = 0;
-    let mut made_parent = false;
-    let (staged, mut file) = loop {
-        let staged = disk.with_file_name(format!("{name}#{n}"));
-        match std::fs::File::create_new(&staged) {
-            Ok(f) => break (staged, f),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !made_parent => {
-                let parent = disk
-                    .parent()
-                    .ok_or_else(|| std::io::Error::other("no parent directory"))?;
-                std::fs::create_dir_all(parent)?;
-                made_parent = true;
-            }
-            // Another upload of the same name is under way: take the next number.
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 1000 => n += 1,
+    for n in 0..1000u32 {
+        let staging = path.with_file_name(format!("{name}#{n}"));
+        match create(&staging) {
+            Ok(made) => return Ok((staging, made)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
             Err(e) => return Err(e),
         }
-    };
-    let written = file
-        .write_all(bytes)
-        .and_then(|()| std::fs::rename(&staged, disk));
-    if written.is_err() {
-        let _ = std::fs::remove_file(&staged);
     }
-    written
+    Err(std::io::Error::other("no free staging name"))
+}
+
+/// Moves a staging entry into place; on failure removes it.
+fn settle(staging: &std::path::Path, path: &std::path::Path) -> std::io::Result<()> {
+    let moved = std::fs::rename(staging, path);
+    if moved.is_err() {
+        let _ = std::fs::remove_file(staging);
+    }
+    moved
+}
+
+/// Writes a file as the object store does: a staging file renamed into place, so no
+/// reader ever sees half of it; parents are created.
+fn write_staged(disk: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let (staging, mut file) = with_parent(disk, || staged(disk, |s| std::fs::File::create_new(s)))?;
+    if let Err(e) = file.write_all(bytes) {
+        let _ = std::fs::remove_file(&staging);
+        return Err(e);
+    }
+    settle(&staging, disk)
 }
 
 /// Copies a file as a hard link (same root, same file system: an export of a million
@@ -108,44 +134,17 @@ fn write_staged(disk: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
 /// an existing one is replaced by a staged link renamed over it. `NotFound` when the
 /// source is missing.
 fn link_staged(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()> {
+    // Checked first, so a missing source creates no directories for its target.
     if !std::fs::metadata(from)?.is_file() {
         return Err(std::io::Error::from(std::io::ErrorKind::NotFound));
     }
-    let mut made_parent = false;
-    loop {
-        match std::fs::hard_link(from, to) {
-            Ok(()) => return Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !made_parent => {
-                let parent = to
-                    .parent()
-                    .ok_or_else(|| std::io::Error::other("no parent directory"))?;
-                std::fs::create_dir_all(parent)?;
-                made_parent = true;
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => break,
-            Err(e) => return Err(e),
+    match with_parent(to, || std::fs::hard_link(from, to)) {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let (staging, ()) = staged(to, |s| std::fs::hard_link(from, s))?;
+            settle(&staging, to)
         }
+        linked => linked,
     }
-    let name = to
-        .file_name()
-        .ok_or_else(|| std::io::Error::other("no file name"))?
-        .to_string_lossy()
-        .into_owned();
-    for n in 0..1000u32 {
-        let staged = to.with_file_name(format!("{name}#{n}"));
-        match std::fs::hard_link(from, &staged) {
-            Ok(()) => {
-                let renamed = std::fs::rename(&staged, to);
-                if renamed.is_err() {
-                    let _ = std::fs::remove_file(&staged);
-                }
-                return renamed;
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Err(std::io::Error::other("no free staging name"))
 }
 
 /// Nanoseconds since the epoch of a file time.
@@ -394,6 +393,39 @@ mod tests {
             .await
             .iter()
             .all(|f| !f.contains('#')));
+    }
+
+    #[tokio::test]
+    async fn copy_many_links_replaces_and_reports_missing_sources_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let blob = LocalBlob::open(dir.path().to_path_buf()).unwrap();
+        let p = |s: &str| ObsPath::parse("p", s).unwrap();
+        blob.put(&p("/bkt/in/a.txt"), b"a".to_vec()).await.unwrap();
+        blob.put(&p("/bkt/out/old.txt"), b"old".to_vec())
+            .await
+            .unwrap();
+        let done = blob
+            .copy_many(vec![
+                (p("/bkt/in/a.txt"), p("/bkt/out/new/a.txt")),
+                (p("/bkt/in/a.txt"), p("/bkt/out/old.txt")),
+                (p("/bkt/in/gone.txt"), p("/bkt/lost/gone.txt")),
+            ])
+            .await;
+        assert!(done[0].is_ok() && done[1].is_ok(), "{done:?}");
+        assert!(
+            matches!(&done[2], Err(DomainError::ObsPathNotFound(f)) if f == "/bkt/in/gone.txt"),
+            "{done:?}"
+        );
+        assert_eq!(blob.get(&p("/bkt/out/new/a.txt")).await.unwrap(), b"a");
+        assert_eq!(blob.get(&p("/bkt/out/old.txt")).await.unwrap(), b"a");
+        // A missing source makes no directory for its target, and no staging entry stays.
+        assert!(!dir.path().join("bkt/lost").exists());
+        let mut names: Vec<String> = std::fs::read_dir(dir.path().join("bkt/out"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["new", "old.txt"]);
     }
 
     #[tokio::test]

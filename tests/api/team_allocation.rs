@@ -7,7 +7,8 @@ use serde_json::json;
 
 use crate::both_backends;
 use crate::helpers::{Backend, TestApp};
-use crate::team_tasks::{add_samples, new_task, team, wait_status};
+use crate::team_stats::ann_and_bob;
+use crate::team_tasks::{add_samples, wait_status};
 
 both_backends!(racing_allocations_give_a_sample_its_labelers_once);
 
@@ -17,14 +18,8 @@ async fn racing_allocations_give_a_sample_its_labelers_once(backend: Backend) {
     };
     let ds = app.new_dataset("race").await;
     let ids = add_samples(&app, &ds, &["a.jpg", "b.jpg"], false).await;
-    let (team_id, w) = team(
-        &app,
-        "racers",
-        &[("ann@example.com", 0), ("bob@example.com", 0)],
-    )
-    .await;
     // Created, not started: no sample is allocated yet.
-    let (task, _) = new_task(&app, &ds, "race-task", &team_id).await;
+    let (_, w, _, task, _) = ann_and_bob(&app, &ds, "racers", "race-task").await;
     let store = SqlStore::connect(&app.database_url_or_sqlite())
         .await
         .unwrap();
@@ -78,13 +73,7 @@ async fn a_failed_allocation_lets_the_task_be_started_again(backend: Backend) {
     };
     let ds = app.new_dataset("fails").await;
     add_samples(&app, &ds, &["a.jpg", "b.jpg"], false).await;
-    let (team_id, _) = team(
-        &app,
-        "starters",
-        &[("ann@example.com", 0), ("bob@example.com", 0)],
-    )
-    .await;
-    let (task, path) = new_task(&app, &ds, "fail-task", &team_id).await;
+    let (_, _, _, task, path) = ann_and_bob(&app, &ds, "starters", "fail-task").await;
     // A fault below the API: conditions the allocation cannot read, so every attempt
     // of its job fails.
     let sql = app.sql_pool().await;

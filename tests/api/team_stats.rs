@@ -16,7 +16,7 @@ both_backends!(task_statistics_cover_the_tasks_samples_by_state);
 
 /// A team of two labelers, ann and bob, and a task over it: the team id, their worker
 /// ids, ann's token, the task id and path.
-async fn ann_and_bob(
+pub(crate) async fn ann_and_bob(
     app: &TestApp,
     ds: &str,
     team_name: &str,

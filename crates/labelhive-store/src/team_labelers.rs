@@ -44,8 +44,8 @@ impl SqlStore {
     }
 
     pub(crate) async fn dataset_labeler_rows(&self, dataset_id: &str) -> StoreResult<Vec<String>> {
-        // One probe per task member (the item index leads with task and worker), not a
-        // scan of the items.
+        // Per task member, the item index on (task, worker) read up to their first
+        // labeled item, not a scan of all the dataset's items.
         let rows = sqlx::query(
             "select distinct w.email from team_tasks t \
              join team_task_workers w on w.task_id = t.id \

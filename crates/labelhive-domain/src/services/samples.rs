@@ -374,6 +374,26 @@ impl SampleService {
         sample_id: &str,
     ) -> Result<Sample, DomainError> {
         let ds = self.dataset(project_id, dataset_id).await?;
+        self.sample_in(&ds, sample_id).await
+    }
+
+    /// One sample with the team members it is allocated to (its `labelers`).
+    pub async fn details(
+        &self,
+        project_id: &str,
+        dataset_id: &str,
+        sample_id: &str,
+    ) -> Result<(Sample, Vec<Labeler>), DomainError> {
+        let ds = self.dataset(project_id, dataset_id).await?;
+        let sample = self.sample_in(&ds, sample_id).await?;
+        let labelers = self
+            .store
+            .sample_labelers(&ds.id, std::slice::from_ref(&sample.id))
+            .await?;
+        Ok((sample, labelers))
+    }
+
+    async fn sample_in(&self, ds: &Dataset, sample_id: &str) -> Result<Sample, DomainError> {
         if !is_hex_id(sample_id) {
             return Err(DomainError::SampleNotFound(sample_id.to_owned()));
         }
@@ -383,14 +403,15 @@ impl SampleService {
             .ok_or_else(|| DomainError::SampleNotFound(sample_id.to_owned()))
     }
 
-    /// A page of samples and the number matching.
+    /// A page of samples, the number matching, and the team members the page's samples
+    /// are allocated to (their `labelers`).
     pub async fn list(
         &self,
         project_id: &str,
         dataset_id: &str,
         query: &SampleFilter,
         page: SamplePage,
-    ) -> Result<(Vec<Sample>, i64), DomainError> {
+    ) -> Result<(Vec<Sample>, i64, Vec<Labeler>), DomainError> {
         let ds = self.dataset(project_id, dataset_id).await?;
         // Label property values live in label JSON, which is not indexed: refuse rather
         // than scan every sample or silently ignore the test.
@@ -414,18 +435,10 @@ impl SampleService {
                 *l = worker_id_for(&ds.project_id, &email);
             }
         }
-        Ok(self.store.list_samples(&ds.id, &query, page).await?)
-    }
-
-    /// The team members these samples are allocated to in the dataset's team tasks.
-    pub async fn labelers(
-        &self,
-        project_id: &str,
-        dataset_id: &str,
-        sample_ids: &[String],
-    ) -> Result<Vec<Labeler>, DomainError> {
-        let ds = self.dataset(project_id, dataset_id).await?;
-        Ok(self.store.sample_labelers(&ds.id, sample_ids).await?)
+        let (samples, count) = self.store.list_samples(&ds.id, &query, page).await?;
+        let ids: Vec<String> = samples.iter().map(|s| s.id.clone()).collect();
+        let labelers = self.store.sample_labelers(&ds.id, &ids).await?;
+        Ok((samples, count, labelers))
     }
 
     /// The sample's file as a stream of chunks, with its name.

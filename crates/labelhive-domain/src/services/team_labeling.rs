@@ -794,7 +794,7 @@ fn total_of(rounds: &[CheckRound]) -> CheckRound {
     t
 }
 
-/// Running totals of [`TeamLabelingService::stats`].
+/// Running totals of [`TeamTaskService::stats`].
 #[derive(Default)]
 struct TaskTally {
     labels: Vec<LabelCount>,
