@@ -281,7 +281,7 @@ async fn list_samples(
 ) -> ApiResult<Json<Value>> {
     let member = member_param(&p, &caller.project_id)?;
     // The query layer has already URL-decoded search_conditions.
-    let filter = sample_filter(
+    let mut filter = sample_filter(
         param(&p, "sample_state"),
         param(&p, "label_name"),
         param(&p, "label_type"),
@@ -295,7 +295,7 @@ async fn list_samples(
         Some("asc") => true,
         Some(_) => return Err(ApiError::invalid("order", "must be asc or desc")),
     };
-    query::int("sample_type", param(&p, "sample_type"))?;
+    filter.sample_type = labelhive_domain::search::sample_type(param(&p, "sample_type"))?;
     query::boolean("preview", param(&p, "preview"))?;
     let page = SamplePage {
         ascending,

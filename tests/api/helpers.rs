@@ -427,22 +427,29 @@ impl TestApp {
     /// Drops the per-state counters (`state:` keys) and counts them again from the
     /// samples with the migration that introduced them, as it ran on existing data.
     pub async fn recount_state_counters(&self) {
+        self.rerun_migration(
+            "0009_state_counters.sql",
+            "delete from sample_state_counts where state like 'state:%'",
+        )
+        .await;
+    }
+
+    /// Runs `clear`, then the migration `file` of this backend on the live database:
+    /// what a migration derives from existing data, derived again.
+    pub async fn rerun_migration(&self, file: &str, clear: &str) {
         let dialect = if self.database_url.is_some() {
             "postgres"
         } else {
             "sqlite"
         };
         let sql = std::fs::read_to_string(format!(
-            "{}/crates/labelhive-store/migrations/{dialect}/0009_state_counters.sql",
+            "{}/crates/labelhive-store/migrations/{dialect}/{file}",
             env!("CARGO_MANIFEST_DIR")
         ))
         .expect("migration");
         let pool = self.sql_pool().await;
-        sqlx::query("delete from sample_state_counts where state like 'state:%'")
-            .execute(&pool)
-            .await
-            .expect("delete");
-        sqlx::raw_sql(&sql).execute(&pool).await.expect("recount");
+        sqlx::query(clear).execute(&pool).await.expect("clear");
+        sqlx::raw_sql(&sql).execute(&pool).await.expect("rerun");
         pool.close().await;
     }
 

@@ -20,6 +20,7 @@ mod datasets_invalid;
 mod exports;
 mod groundtruth;
 mod imports;
+mod label_search;
 mod label_types;
 mod paging;
 mod s3;

@@ -77,7 +77,7 @@ pub struct SearchCondition {
     pub slice_thickness: Option<String>,
     /// DICOM scanning time (unsupported).
     pub study_date: Option<String>,
-    /// A time point in a video (unsupported).
+    /// A video frame's time in seconds, matched against `@modelarts:time_in_video`.
     pub time_in_video: Option<String>,
 }
 
@@ -127,6 +127,8 @@ pub struct SampleFilter {
     pub label_type: Option<i32>,
     /// `low_score..=high_score` when either is given, defaults 0 and 1.
     pub score: Option<(f64, f64)>,
+    /// From `sample_type`, one of [`SAMPLE_TYPES`].
+    pub sample_type: Option<i32>,
     /// From `search_conditions`, AND-ed.
     pub conditions: Vec<Condition>,
     /// Conditions of which one must hold (an export's `search_conditions`); empty: no rule.
@@ -259,6 +261,8 @@ pub struct Condition {
     pub metadata: Option<PropMatch>,
     /// Parent sample ID.
     pub parent_sample_id: Option<String>,
+    /// A video frame's time in seconds (`@modelarts:time_in_video`).
+    pub time_in_video: Option<f64>,
 }
 
 /// Labels a sample must carry, combined by `op`.
@@ -300,6 +304,27 @@ pub struct PropMatch {
     pub op: BoolOp,
     /// Attribute name to accepted values.
     pub props: PropTerms,
+}
+
+/// The documented `sample_type` values: image, text, audio, table, video, free format.
+pub const SAMPLE_TYPES: &[i32] = &[0, 1, 2, 4, 6, 9];
+
+/// Validates the sample list's `sample_type` parameter.
+pub fn sample_type(raw: Option<&str>) -> Result<Option<i32>, DomainError> {
+    nonblank(raw)
+        .map(|s| {
+            s.trim()
+                .parse::<i32>()
+                .ok()
+                .filter(|t| SAMPLE_TYPES.contains(t))
+                .ok_or_else(|| {
+                    DomainError::invalid(
+                        "sample_type",
+                        format!("{s:?} is not one of {SAMPLE_TYPES:?}"),
+                    )
+                })
+        })
+        .transpose()
 }
 
 /// Parses the URL-decoded `search_conditions` value into validated conditions.
@@ -403,16 +428,15 @@ impl SearchCondition {
         let field = |name: &str| format!("{path}.{name}");
         let unsupported = [
             ("frame_in_video", self.frame_in_video.is_some()),
-            ("time_in_video", given(&self.time_in_video).is_some()),
             ("kvp", given(&self.kvp).is_some()),
             ("slice_thickness", given(&self.slice_thickness).is_some()),
             ("study_date", given(&self.study_date).is_some()),
         ];
-        // Labelhive keeps no video frames or DICOM tags: ignoring the filter would
+        // Labelhive keeps no frame numbers or DICOM tags: ignoring the filter would
         // return samples the client asked to exclude, so refuse it instead.
         if let Some((name, _)) = unsupported.iter().find(|(_, set)| *set) {
             return Err(DomainError::Unsupported(format!(
-                "{}: Labelhive stores no video frame or DICOM data to search",
+                "{}: Labelhive stores no video frame numbers or DICOM data to search",
                 field(name)
             )));
         }
@@ -442,6 +466,13 @@ impl SearchCondition {
             Some(list) => list.resolve(&field("label_list"))?,
             None => None,
         };
+        let time_in_video = given(&self.time_in_video)
+            .map(|t| {
+                number(t).filter(|n| *n >= 0.0).ok_or_else(|| {
+                    DomainError::invalid(field("time_in_video"), "must be a number of seconds")
+                })
+            })
+            .transpose()?;
         let metadata = match &self.metadata {
             Some(prop) => prop.resolve(&field("metadata"))?,
             None => None,
@@ -458,6 +489,7 @@ impl SearchCondition {
             import_origin: given(&self.import_origin).map(str::to_owned),
             metadata,
             parent_sample_id: given(&self.parent_sample_id).map(str::to_owned),
+            time_in_video,
         })
     }
 }
@@ -677,7 +709,7 @@ mod tests {
               "sample_name":"a.jpg","sample_dir":"/b/d/","sample_time":"day","hard":"1",
               "score":"0.5-0.9","coefficient":"0.2","labeler":"ann","import_origin":"obs",
               "metadata":{"op":"AND","props":{"k":["v"]}},"parent_sample_id":"p1",
-              "unknown_field":{"ignored":true}}]"#,
+              "time_in_video":"2.5","unknown_field":{"ignored":true}}]"#,
         );
         let cat = LabelTerm {
             name: Some("cat".into()),
@@ -712,6 +744,7 @@ mod tests {
                 props: vec![("k".into(), values(&["v"]))],
             }),
             parent_sample_id: Some("p1".into()),
+            time_in_video: Some(2.5),
         };
         assert_eq!(c.unwrap(), expected);
     }
@@ -822,10 +855,9 @@ mod tests {
     }
 
     #[test]
-    fn video_and_dicom_fields_are_refused_honestly() {
+    fn frame_numbers_and_dicom_fields_are_refused_honestly() {
         for (key, value) in [
             ("frame_in_video", "3"),
-            ("time_in_video", r#""00:01""#),
             ("kvp", r#""120""#),
             ("slice_thickness", r#""1.5""#),
             ("study_date", r#""20190901""#),
@@ -834,6 +866,34 @@ mod tests {
                 matches!(with(key, value), Err(DomainError::Unsupported(_))),
                 "{key}"
             );
+        }
+    }
+
+    #[test]
+    fn time_in_video_is_a_number_of_seconds() {
+        assert_eq!(
+            with("time_in_video", r#""1.473722""#)
+                .unwrap()
+                .time_in_video,
+            Some(1.473722)
+        );
+        for bad in [r#""00:01""#, r#""-1""#] {
+            assert_eq!(
+                field_of(with("time_in_video", bad)),
+                "search_conditions[0].time_in_video"
+            );
+        }
+    }
+
+    #[test]
+    fn sample_type_is_one_of_the_documented_values() {
+        assert_eq!(sample_type(None).unwrap(), None);
+        assert_eq!(sample_type(Some("6")).unwrap(), Some(6));
+        for bad in ["3", "x"] {
+            assert!(matches!(
+                sample_type(Some(bad)),
+                Err(DomainError::InvalidParameter { .. })
+            ));
         }
     }
 

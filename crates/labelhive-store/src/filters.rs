@@ -26,6 +26,10 @@ pub(crate) fn push_filter(sql: &mut Sql, filter: &SampleFilter) {
     if let Some((lo, hi)) = filter.score {
         push_range(sql, "s.score", lo, hi);
     }
+    if let Some(t) = filter.sample_type {
+        sql.push(" and s.sample_type = ")
+            .bind(Param::Int(i64::from(t)));
+    }
     for c in &filter.conditions {
         push_condition(sql, c);
     }
@@ -93,6 +97,12 @@ fn push_condition(sql: &mut Sql, c: &Condition) {
         push_range(sql, "cast(m.value as double precision)", lo, hi);
         sql.push(")");
     }
+    if let Some(t) = c.time_in_video {
+        // Frames imported from a video carry their time as sample metadata.
+        sql.push(" and exists (select 1 from sample_metadata m where m.dataset_id = s.dataset_id and m.sample_id = s.id and m.key = '@modelarts:time_in_video'");
+        push_range(sql, "cast(m.value as double precision)", t, t);
+        sql.push(")");
+    }
     if let Some(worker_id) = &c.labeler {
         // A member who submitted an annotation of the sample in a team task.
         push_team_items(sql);
@@ -133,6 +143,10 @@ fn push_labels(sql: &mut Sql, m: &LabelMatch) {
     for (i, term) in m.labels.iter().enumerate() {
         if i > 0 {
             sql.push(join_op(m.op));
+        }
+        if !term.property.is_empty() {
+            crate::label_props::push_term(sql, term);
+            continue;
         }
         sql.push("exists (select 1 from sample_labels l where l.dataset_id = s.dataset_id and l.sample_id = s.id");
         if let Some(name) = &term.name {

@@ -16,7 +16,7 @@ use sqlx::{Any, Row, Transaction};
 
 use crate::rows::to_json;
 use crate::sql::{Param, Sql};
-use crate::{db, on_unique};
+use crate::{db, label_props, on_unique};
 
 /// Writes the label set of a dataset after an edit: renames keep their counters,
 /// labels gone from the set are removed from samples per `changes.delete_policy`.
@@ -204,6 +204,15 @@ async fn rename_in_samples(
     .execute(&mut **tx)
     .await
     .map_err(db)?;
+    sqlx::query(
+        "update sample_label_props set label_name = $1 where dataset_id = $2 and label_name = $3",
+    )
+    .bind(new)
+    .bind(dataset_id)
+    .bind(old)
+    .execute(&mut **tx)
+    .await
+    .map_err(db)?;
     sqlx::query("update sample_pages set scope = $1 where dataset_id = $2 and scope = $3")
         .bind(label_scope(new))
         .bind(dataset_id)
@@ -237,7 +246,16 @@ async fn remove_from_samples(
 ) -> StoreResult<Vec<String>> {
     let mut deleted = Vec::new();
     let mut counters = Counters::default();
-    for c in samples_with(tx, dataset_id, names).await? {
+    let carriers = samples_with(tx, dataset_id, names).await?;
+    // Label positions shift as labels go: the kept samples' property rows are rewritten.
+    let indexed: Vec<&str> = carriers
+        .iter()
+        .filter(|c| label_props::any_indexed(&c.labels))
+        .map(|c| c.id.as_str())
+        .collect();
+    label_props::delete(tx, dataset_id, &indexed).await?;
+    let mut kept: Vec<(String, Vec<SampleLabel>)> = Vec::new();
+    for c in carriers {
         let old_tally = tally(&c.labels);
         let old_keys = counter::keys(&c.status, c.hard, &c.labels, &c.metadata);
         let old = Side {
@@ -277,7 +295,13 @@ async fn remove_from_samples(
         };
         counters.change(c.seq, Some(old), Some(side));
         save_sample_labels(tx, dataset_id, &c.id, &new, new_status, hard).await?;
+        kept.push((c.id, new));
     }
+    let kept: Vec<(&str, &[SampleLabel])> = kept
+        .iter()
+        .map(|(id, labels)| (id.as_str(), labels.as_slice()))
+        .collect();
+    label_props::insert(tx, dataset_id, &kept).await?;
     let mut sql = Sql::new("delete from sample_labels where dataset_id = ");
     sql.bind(Param::Text(dataset_id.to_owned()));
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();

@@ -6,6 +6,7 @@ mod datasets;
 mod filters;
 mod imports;
 mod jobs;
+mod label_props;
 mod labels;
 mod listing;
 mod outbox;

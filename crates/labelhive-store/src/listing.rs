@@ -67,6 +67,7 @@ pub(crate) async fn samples_by_id(
 fn scope_of(q: &SampleFilter) -> Option<String> {
     if q.label_type.is_some()
         || q.score.is_some()
+        || q.sample_type.is_some()
         || !q.conditions.is_empty()
         || !q.any_of.is_empty()
         || !q.ids.is_empty()

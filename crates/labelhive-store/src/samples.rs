@@ -20,7 +20,7 @@ use crate::counters::{tally, Counters, Side, Tally};
 use crate::jobs::{record_progress, Progress};
 use crate::rows::to_json;
 use crate::sql::{Param, Sql};
-use crate::{db, listing, SqlStore};
+use crate::{db, label_props, listing, SqlStore};
 
 /// Rows per multi-row statement: at most 15 parameters each keeps far below both
 /// engines' parameter limits.
@@ -33,6 +33,8 @@ pub(crate) struct Existing {
     pub status: String,
     pub path: String,
     pub keys: Vec<String>,
+    /// Whether its labels have rows in the label property index.
+    pub label_props: bool,
 }
 
 impl Existing {
@@ -264,6 +266,7 @@ pub(crate) async fn write_in_tx(
     };
     let had_labels = holding(&|e| !e.tally.is_empty());
     let had_metadata = holding(&|e| e.keys.iter().any(|k| k.starts_with(counter::METADATA)));
+    let had_label_props = holding(&|e| e.label_props);
     // The last write of an id wins; counters follow every write in order.
     let mut last: HashMap<&str, usize> = HashMap::new();
     let mut written = Vec::with_capacity(samples.len());
@@ -293,6 +296,7 @@ pub(crate) async fn write_in_tx(
                         status: s.status.to_owned(),
                         path: s.path.clone(),
                         keys: new_keys,
+                        label_props: false,
                     },
                 );
             }
@@ -325,9 +329,20 @@ pub(crate) async fn write_in_tx(
             .collect();
         delete_index_rows(tx, table, dataset_id, &ids).await?;
     }
+    let ids: Vec<&str> = finals
+        .iter()
+        .filter(|(s, _)| had_label_props.contains(s.id.as_str()))
+        .map(|(s, _)| s.id.as_str())
+        .collect();
+    label_props::delete(tx, dataset_id, &ids).await?;
     upsert_rows(tx, dataset_id, &finals, now).await?;
     insert_label_rows(tx, dataset_id, &finals).await?;
     insert_metadata_rows(tx, dataset_id, &finals).await?;
+    let labeled: Vec<(&str, &[SampleLabel])> = finals
+        .iter()
+        .map(|(s, _)| (s.id.as_str(), s.labels.as_slice()))
+        .collect();
+    label_props::insert(tx, dataset_id, &labeled).await?;
     Ok(written)
 }
 
@@ -341,6 +356,11 @@ pub(crate) async fn delete_in_tx(
 ) -> StoreResult<HashMap<String, String>> {
     let found = existing(tx, dataset_id, ids).await?;
     let mut gone = HashMap::with_capacity(found.len());
+    let indexed: Vec<String> = found
+        .iter()
+        .filter(|(_, e)| e.label_props)
+        .map(|(id, _)| id.clone())
+        .collect();
     for (id, old) in found {
         counters.change(old.seq, Some(old.side()), None);
         gone.insert(id, old.path);
@@ -350,6 +370,8 @@ pub(crate) async fn delete_in_tx(
     // Index rows refer to their dataset, not their sample (migration 0010).
     delete_index_rows(tx, "sample_labels", dataset_id, &keys).await?;
     delete_index_rows(tx, "sample_metadata", dataset_id, &keys).await?;
+    let indexed: Vec<&str> = indexed.iter().map(String::as_str).collect();
+    label_props::delete(tx, dataset_id, &indexed).await?;
     for chunk in keys.chunks(ROWS_PER_STATEMENT) {
         let mut sql = Sql::new("delete from samples where dataset_id = ");
         sql.bind(Param::Text(dataset_id.to_owned()));
@@ -423,6 +445,7 @@ pub(crate) async fn existing(
                     ),
                     status,
                     path: row.try_get("path").map_err(db)?,
+                    label_props: label_props::any_indexed(&labels),
                 },
             );
         }
@@ -535,15 +558,10 @@ async fn insert_label_rows(
 
 /// The scalar metadata values of a sample, as text, for the metadata index.
 fn scalar_metadata(metadata: &SampleMetadata) -> impl Iterator<Item = (&String, String)> {
-    metadata.0.iter().filter_map(|(key, value)| {
-        let text = match value {
-            serde_json::Value::String(s) => s.clone(),
-            serde_json::Value::Number(n) => n.to_string(),
-            serde_json::Value::Bool(b) => b.to_string(),
-            _ => return None,
-        };
-        Some((key, text))
-    })
+    metadata
+        .0
+        .iter()
+        .filter_map(|(key, value)| Some((key, label_props::scalar_text(value)?)))
 }
 
 /// Writes the metadata index rows of the samples.

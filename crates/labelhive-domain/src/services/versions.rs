@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::dataset::Dataset;
+use crate::dataset::{Dataset, DatasetType};
 use crate::ids::new_resource_id;
 use crate::job::{kind, NewJob, PublishPayload};
 use crate::obs_path::ObsPath;
@@ -169,6 +169,11 @@ impl VersionService {
             ));
         }
         let v = self.published(dataset_id, version_id).await?;
+        // Every sample is published with its dataset's type, so another type has none.
+        let kind = DatasetType::from_code(v.task_type).unwrap_or(DatasetType::Custom);
+        if filter.sample_type.is_some_and(|t| t != kind.sample_type()) {
+            return Ok((Vec::new(), 0));
+        }
         Ok(self.store.list_version_samples(&v, filter, page).await?)
     }
 }
