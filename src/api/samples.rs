@@ -10,7 +10,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine;
 use labelhive_domain::annotation::{SampleLabel, SampleMetadata};
-use labelhive_domain::sample::{Sample, SamplePage};
+use labelhive_domain::sample::{parse_usage, Sample, SamplePage, USAGES};
 use labelhive_domain::search::{sample_filter, SampleFilter, SampleState};
 use labelhive_domain::services::samples::{LabelUpdate, SampleInput};
 use labelhive_domain::stats::SampleStats;
@@ -423,6 +423,8 @@ pub struct SampleLabels {
     pub metadata: Option<SampleMetadata>,
     /// The sample.
     pub sample_id: Option<String>,
+    /// `TRAIN`, `EVAL`, `TEST` or `INFERENCE`.
+    pub sample_usage: Option<String>,
 }
 
 /// Body of Updating Sample Labels in Batches.
@@ -450,6 +452,18 @@ async fn update_sample_labels(
                 })?,
                 labels: s.labels.unwrap_or_default(),
                 metadata: s.metadata,
+                usage: s
+                    .sample_usage
+                    .filter(|u| !u.is_empty())
+                    .map(|u| {
+                        parse_usage(&u).ok_or_else(|| {
+                            ApiError::invalid(
+                                &format!("samples[{i}].sample_usage"),
+                                format!("{u:?} is not one of {}", USAGES.join(", ")),
+                            )
+                        })
+                    })
+                    .transpose()?,
             })
         })
         .collect::<ApiResult<Vec<_>>>()?;

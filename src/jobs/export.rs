@@ -225,15 +225,13 @@ impl ExportRun<'_> {
         page: &[Sample],
         mut sink: Option<&mut FormatSink>,
     ) -> Result<String, DomainError> {
-        // Usage follows the scan order, so it is taken before the copies run at once.
-        let usages: Vec<Option<&'static str>> = page
+        // Usage follows the scan order, so it is taken before the copies run at once:
+        // the split's when one is asked for, else the usage each sample was given.
+        let usages: Vec<Option<&str>> = page
             .iter()
-            .map(|s| {
-                let labeled = s.status == state::LABELED;
-                self.splitter
-                    .as_mut()
-                    .filter(|_| labeled)
-                    .map(Splitter::next_usage)
+            .map(|s| match self.splitter.as_mut() {
+                Some(split) => (s.status == state::LABELED).then(|| split.next_usage()),
+                None => s.usage.as_deref(),
             })
             .collect();
         let results = self.copy_page_to_dir(page).await?;

@@ -45,7 +45,7 @@ pub(crate) struct Exported<'a> {
     /// Its copy as the manifests name it (`obs://...` or `s3://...`).
     pub uri: &'a str,
     /// `TRAIN` or `EVAL` when samples are split.
-    pub usage: Option<&'static str>,
+    pub usage: Option<&'a str>,
 }
 
 impl FormatSink {

@@ -118,7 +118,7 @@ async fn item(
         mut metadata,
         mut labels,
         annotation_locs,
-        ..
+        usage,
     } = entry;
     let (path, size, text) = match source {
         ManifestSource::Object(p) => {
@@ -162,6 +162,7 @@ async fn item(
         hard,
         text,
         line: Some(line),
+        usage,
     })
 }
 

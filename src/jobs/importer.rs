@@ -79,6 +79,8 @@ pub(crate) struct Item {
     pub text: Option<String>,
     /// Manifest line, for error reports.
     pub line: Option<i64>,
+    /// The usage the source gives it.
+    pub usage: Option<String>,
 }
 
 /// The running side of one import job.
@@ -162,8 +164,8 @@ impl<'a> Importer<'a> {
                 .or_insert(Value::from(origin));
         }
         let path = ObsPath::parse("source", &item.path)?;
-        let keep_labels =
-            p.import_annotations && (!item.labels.is_empty() || !item.metadata.0.is_empty());
+        let keep_labels = p.import_annotations
+            && (!item.labels.is_empty() || !item.metadata.0.is_empty() || item.usage.is_some());
         if !keep_labels {
             if !p.import_samples {
                 self.tally.skipped += 1;
@@ -213,6 +215,7 @@ impl<'a> Importer<'a> {
             metadata,
             text,
             line,
+            usage,
             ..
         } = item;
         let at = |e: DomainError| (line, path.clone(), e);
@@ -256,6 +259,7 @@ impl<'a> Importer<'a> {
             path,
             hard: false,
             score: None,
+            usage,
         };
         write.derive_flags();
         Ok(write)

@@ -12,7 +12,7 @@ use labelhive_domain::export::relative_path;
 use labelhive_domain::job::{Job, PublishPayload};
 use labelhive_domain::manifest::{has_shapes, manifest_line, ManifestSample};
 use labelhive_domain::obs_path::ObsPath;
-use labelhive_domain::sample::{state, Sample};
+use labelhive_domain::sample::Sample;
 use labelhive_domain::store::{CopyOutcome, JobOutcome};
 use labelhive_domain::version::{self, status, Splitter, Version, VersionTally};
 use labelhive_domain::DomainError;
@@ -127,7 +127,7 @@ async fn write_files(
         let mut text = String::new();
         for sample in &page {
             tally.add(sample);
-            let usage = (sample.status == state::LABELED).then(|| splitter.next_usage());
+            let usage = version::usage_of(sample, !version.remove_sample_usage, &mut splitter);
             let line = sample_line(state, dataset, version, &dir, sample, usage).await?;
             text.push_str(&line);
             text.push('\n');
@@ -148,7 +148,7 @@ async fn sample_line(
     version: &Version,
     dir: &str,
     sample: &Sample,
-    usage: Option<&str>,
+    usage: Option<String>,
 ) -> Result<String, DomainError> {
     let annotation_loc = if has_shapes(&sample.labels) {
         let path = format!("{dir}annotation/{}.xml", sample.id);
@@ -173,7 +173,7 @@ async fn sample_line(
     let line = manifest_line(&ManifestSample {
         id: &sample.id,
         source: s3_uri(&sample.path),
-        usage,
+        usage: usage.as_deref(),
         sample_type: sample.sample_type,
         labels: &sample.labels,
         metadata: &sample.metadata,

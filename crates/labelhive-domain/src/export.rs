@@ -490,6 +490,7 @@ pub fn copied_sample(sample: &Sample, path: &str, clear_hard: bool) -> SampleWri
         status,
         hard: false,
         score: None,
+        usage: sample.usage.clone(),
     };
     write.derive_flags();
     write

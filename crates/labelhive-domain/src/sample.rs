@@ -46,6 +46,17 @@ pub struct Sample {
     pub create_time: i64,
     /// Last change, ms.
     pub update_time: i64,
+    /// `TRAIN`, `EVAL`, `TEST` or `INFERENCE`, when set by a relabel or an import.
+    pub usage: Option<String>,
+}
+
+/// The documented sample usages.
+pub const USAGES: [&str; 4] = ["TRAIN", "EVAL", "TEST", "INFERENCE"];
+
+/// A usage in any case as its documented upper-case form, if it is one.
+pub fn parse_usage(raw: &str) -> Option<String> {
+    let upper = raw.to_ascii_uppercase();
+    USAGES.contains(&upper.as_str()).then_some(upper)
 }
 
 /// A sample to write: new, or replacing the labels of an existing one.
@@ -71,6 +82,8 @@ pub struct SampleWrite {
     pub hard: bool,
     /// The highest label score, if any label has one.
     pub score: Option<f64>,
+    /// A new usage; `None` keeps the stored one.
+    pub usage: Option<String>,
 }
 
 impl SampleWrite {

@@ -238,6 +238,16 @@ impl Splitter {
     }
 }
 
+/// A published sample's usage: the one it was given when the version keeps usages
+/// (`remove_sample_usage: false`), else the split's for a labeled sample; unlabeled
+/// samples without one get none. Samples keeping theirs do not move the split.
+pub fn usage_of(sample: &Sample, keep_usage: bool, splitter: &mut Splitter) -> Option<String> {
+    match &sample.usage {
+        Some(u) if keep_usage => Some(u.clone()),
+        _ => (sample.status == state::LABELED).then(|| splitter.next_usage().to_owned()),
+    }
+}
+
 /// Counts taken over a version's samples while its manifest is written.
 #[derive(Debug, Clone, Default)]
 pub struct VersionTally {
@@ -338,5 +348,36 @@ mod tests {
         let mut s = Splitter::new(0.5);
         let first: Vec<_> = (0..4).map(|_| s.next_usage()).collect();
         assert_eq!(first, ["EVAL", "TRAIN", "EVAL", "TRAIN"]);
+    }
+
+    #[test]
+    fn a_kept_usage_wins_and_does_not_move_the_split() {
+        let sample = |status: &str, usage: Option<&str>| Sample {
+            id: "s".into(),
+            dataset_id: "d".into(),
+            path: "/b/s".into(),
+            name: "s".into(),
+            size: 0,
+            sample_type: 0,
+            status: status.into(),
+            labels: Vec::new(),
+            metadata: Default::default(),
+            create_time: 0,
+            update_time: 0,
+            usage: usage.map(str::to_owned),
+        };
+        let mut split = Splitter::new(0.5);
+        let eval = sample(state::LABELED, Some("EVAL"));
+        let plain = sample(state::LABELED, None);
+        let bare = sample(state::UNLABELED, Some("INFERENCE"));
+        assert_eq!(usage_of(&eval, true, &mut split).as_deref(), Some("EVAL"));
+        assert_eq!(
+            usage_of(&bare, true, &mut split).as_deref(),
+            Some("INFERENCE")
+        );
+        // The split starts only now: its first sample evaluates at 0.5.
+        assert_eq!(usage_of(&plain, true, &mut split).as_deref(), Some("EVAL"));
+        assert_eq!(usage_of(&eval, false, &mut split).as_deref(), Some("TRAIN"));
+        assert_eq!(usage_of(&bare, false, &mut split), None);
     }
 }

@@ -165,6 +165,7 @@ mod tests {
             status: "__NONE__",
             hard: false,
             score: None,
+            usage: None,
         }
     }
 

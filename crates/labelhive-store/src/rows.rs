@@ -153,7 +153,8 @@ pub(crate) fn project(row: &AnyRow) -> Result<Project, StoreError> {
 
 /// Columns of `samples`, in the order [`sample`] reads them.
 pub(crate) const SAMPLE_COLUMNS: &str =
-    "id, dataset_id, path, name, size, sample_type, status, labels, metadata, create_time, update_time";
+    "id, dataset_id, path, name, size, sample_type, status, labels, metadata, create_time, update_time, \
+     sample_usage";
 
 /// A sample row.
 pub(crate) fn sample(row: &AnyRow) -> Result<labelhive_domain::sample::Sample, StoreError> {
@@ -171,5 +172,6 @@ pub(crate) fn sample(row: &AnyRow) -> Result<labelhive_domain::sample::Sample, S
         metadata: json(&metadata, "sample metadata")?,
         create_time: row.try_get("create_time").map_err(db)?,
         update_time: row.try_get("update_time").map_err(db)?,
+        usage: row.try_get("sample_usage").map_err(db)?,
     })
 }

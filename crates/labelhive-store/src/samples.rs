@@ -479,7 +479,7 @@ async fn upsert_rows(
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         let mut sql = Sql::new(
             "insert into samples (dataset_id, id, seq, path, name, size, sample_type, status, labels, \
-             metadata, create_time, update_time, dir, hard, score) values ",
+             metadata, create_time, update_time, dir, hard, score, sample_usage) values ",
         );
         for (i, (s, cur)) in chunk.iter().enumerate() {
             sql.push(if i == 0 { "(" } else { ", (" });
@@ -499,6 +499,7 @@ async fn upsert_rows(
                 Param::Text(dir_of(&s.path)),
                 Param::Int(i64::from(s.hard)),
                 Param::OptFloat(s.score),
+                Param::OptText(s.usage.clone()),
             ]
             .into_iter()
             .enumerate()
@@ -513,7 +514,8 @@ async fn upsert_rows(
         sql.push(
             " on conflict (dataset_id, id) do update set status = excluded.status, \
              labels = excluded.labels, metadata = excluded.metadata, update_time = excluded.update_time, \
-             hard = excluded.hard, score = excluded.score",
+             hard = excluded.hard, score = excluded.score, \
+             sample_usage = coalesce(excluded.sample_usage, samples.sample_usage)",
         );
         sql.query_for(tx).execute(&mut **tx).await.map_err(db)?;
     }

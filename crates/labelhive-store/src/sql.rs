@@ -15,6 +15,8 @@ pub(crate) enum Param {
     Float(f64),
     /// A float that may be NULL.
     OptFloat(Option<f64>),
+    /// Text that may be NULL.
+    OptText(Option<String>),
 }
 
 /// SQL text plus its parameters, in order.
@@ -95,6 +97,7 @@ pub(crate) fn bind_all<'q>(
             Param::Int(i) => q.bind(*i),
             Param::Float(f) => q.bind(*f),
             Param::OptFloat(f) => q.bind(*f),
+            Param::OptText(t) => q.bind(t.as_deref()),
         };
     }
     q

@@ -31,9 +31,10 @@ const VERSION_COLUMNS: &str = "id, dataset_id, name, description, status, versio
 
 /// Columns of `version_samples` read as a sample.
 const VERSION_SAMPLE_COLUMNS: &str =
-    "id, dataset_id, path, name, size, sample_type, status, labels, metadata, create_time, update_time";
+    "id, dataset_id, path, name, size, sample_type, status, labels, metadata, create_time, update_time, \
+     sample_usage";
 
-/// Rows per multi-row insert (14 parameters each, well under both backends' limits).
+/// Rows per multi-row insert (15 parameters each, well under both backends' limits).
 const ROWS_PER_INSERT: usize = 200;
 
 fn version(row: &AnyRow) -> StoreResult<Version> {
@@ -312,7 +313,8 @@ impl VersionStore for SqlStore {
         for chunk in samples.chunks(ROWS_PER_INSERT) {
             let mut sql = Sql::new(
                 "insert into version_samples (version_id, pos, id, dataset_id, path, name, size, \
-                 sample_type, status, labels, metadata, label_names, create_time, update_time) values ",
+                 sample_type, status, labels, metadata, label_names, create_time, update_time, \
+                 sample_usage) values ",
             );
             for (i, s) in chunk.iter().enumerate() {
                 pos += 1;
@@ -330,7 +332,8 @@ impl VersionStore for SqlStore {
                 sql.bind(Param::Text(to_json(&s.metadata)?)).push(", ");
                 sql.bind(Param::Text(label_names(s))).push(", ");
                 sql.bind(Param::Int(s.create_time)).push(", ");
-                sql.bind(Param::Int(s.update_time)).push(")");
+                sql.bind(Param::Int(s.update_time)).push(", ");
+                sql.bind(Param::OptText(s.usage.clone())).push(")");
             }
             sql.query_for(&tx).execute(&mut *tx).await.map_err(db)?;
         }

@@ -10,6 +10,7 @@
 //! - any `annotated-by` other than `human` marks a machine label (`auto`);
 //! - `hard` is accepted as `"true"`/`"false"` strings (the specification) or booleans.
 
+use crate::sample::{parse_usage, USAGES};
 use serde_json::{Map, Value};
 
 use crate::annotation::{SampleLabel, SampleMetadata};
@@ -49,9 +50,6 @@ pub struct ManifestEntry {
     /// Shape files to read.
     pub annotation_locs: Vec<AnnotationLoc>,
 }
-
-/// Documented usages.
-const USAGES: [&str; 4] = ["TRAIN", "EVAL", "TEST", "INFERENCE"];
 
 /// The label type of a manifest annotation type in a dataset of type `dataset_type`.
 pub fn label_type_of(annotation_type: &str, dataset_type: i32) -> Option<i32> {
@@ -196,14 +194,11 @@ pub fn parse_line(line: &str, dataset_type: i32) -> Result<ManifestEntry, String
         labels: Vec::new(),
         annotation_locs: Vec::new(),
     };
-    if let Some(u) = str_field(obj, "usage", "")? {
-        let upper = u.to_ascii_uppercase();
-        if !upper.is_empty() {
-            if !USAGES.contains(&upper.as_str()) {
-                return Err(format!("usage {u:?} must be one of {}", USAGES.join(", ")));
-            }
-            entry.usage = Some(upper);
-        }
+    if let Some(u) = str_field(obj, "usage", "")?.filter(|u| !u.is_empty()) {
+        entry.usage = Some(
+            parse_usage(u)
+                .ok_or_else(|| format!("usage {u:?} must be one of {}", USAGES.join(", ")))?,
+        );
     }
     match obj.get("property") {
         None | Some(Value::Null) => {}

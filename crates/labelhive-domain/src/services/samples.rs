@@ -51,6 +51,8 @@ pub struct LabelUpdate {
     pub labels: Vec<SampleLabel>,
     /// New metadata, when given.
     pub metadata: Option<SampleMetadata>,
+    /// New usage (`TRAIN`, `EVAL`, `TEST`, `INFERENCE`), when given.
+    pub usage: Option<String>,
 }
 
 /// The outcome of one item of a batch.
@@ -166,6 +168,7 @@ impl SampleService {
             path: file,
             hard: false,
             score: None,
+            usage: None,
         };
         write.derive_flags();
         Ok((write, bytes))
@@ -301,6 +304,7 @@ impl SampleService {
                 metadata,
                 hard: false,
                 score: None,
+                usage: u.usage,
             };
             write.derive_flags();
             if let Some(entry) = found.get_mut(&write.id) {

@@ -621,6 +621,7 @@ impl TeamTaskService {
                 metadata: sample.metadata.clone(),
                 hard: false,
                 score: None,
+                usage: None,
             };
             write.derive_flags();
             writes.push(write);
