@@ -16,6 +16,7 @@ use labelhive_domain::services::workforces::WorkforceService;
 use labelhive_domain::store::Store;
 use tokio::sync::Notify;
 
+use crate::api::auth::known_keys::KnownKeys;
 use crate::config::Config;
 use crate::keys::Keys;
 
@@ -54,6 +55,8 @@ pub struct AppState {
     pub notices: NoticeService,
     /// Wakes the mailer when notices are queued.
     pub mail_queued: Arc<Notify>,
+    /// Access keys of signed requests seen before.
+    pub known_keys: Arc<KnownKeys>,
 }
 
 impl AppState {
@@ -79,6 +82,7 @@ impl AppState {
             notices: NoticeService::new(store.clone(), team_tasks.clone(), &public_url),
             team_tasks,
             mail_queued: Arc::new(Notify::new()),
+            known_keys: Arc::default(),
             store,
             blob,
             keys: Arc::new(keys),

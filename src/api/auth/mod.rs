@@ -6,6 +6,7 @@
 //! the path, and hands the handlers a [`Caller`]. Handlers cannot get a `Caller` any
 //! other way, so no route can forget the check.
 
+pub mod known_keys;
 pub mod signing;
 pub mod tokens;
 
@@ -17,6 +18,7 @@ use axum::response::{IntoResponse, Response};
 use labelhive_domain::ids::hash_secret;
 use labelhive_domain::time::now_ms;
 
+use self::known_keys::KnownKey;
 use super::error::ApiError;
 use super::extract::too_large;
 use crate::app::AppState;
@@ -150,12 +152,22 @@ async fn by_signature(
             "Invalid AK/SK: the signature does not match.",
         )
     };
-    let project = state
-        .store
-        .project_by_access_key(&auth.access_key)
-        .await
-        .map_err(|e| ApiError::from(labelhive_domain::DomainError::from(e)))?
-        .ok_or_else(invalid)?;
+    let known = match state.known_keys.get(&auth.access_key) {
+        Some(known) => known,
+        None => {
+            let project = state
+                .store
+                .project_by_access_key(&auth.access_key)
+                .await
+                .map_err(|e| ApiError::from(labelhive_domain::DomainError::from(e)))?
+                .ok_or_else(invalid)?;
+            let known = KnownKey {
+                secret: state.keys.secret_key(&project.access_key),
+                project_id: project.id,
+            };
+            state.known_keys.remember(&auth.access_key, known)
+        }
+    };
     let headers: Vec<(String, String)> = parts
         .headers
         .iter()
@@ -172,16 +184,15 @@ async fn by_signature(
         headers,
         body,
     };
-    let secret = state.keys.secret_key(&project.access_key);
-    signing::verify(&request, &auth, &sdk_date, &secret).map_err(|_| invalid())?;
-    if project.id != project_id {
+    signing::verify(&request, &auth, &sdk_date, &known.secret).map_err(|_| invalid())?;
+    if known.project_id != project_id {
         return Err(ApiError::forbidden(
             "ModelArts.0210",
             "The project ID in the request URL does not belong to this access key.",
         ));
     }
     Ok(Caller {
-        project_id: project.id,
+        project_id: known.project_id.clone(),
         worker_id: None,
     })
 }
