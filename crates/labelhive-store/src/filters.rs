@@ -12,7 +12,7 @@ pub(crate) fn push_filter(sql: &mut Sql, filter: &SampleFilter) {
             .bind(Param::Text(state.as_str().to_owned()));
     }
     if filter.label_name.is_some() || filter.label_type.is_some() {
-        sql.push(" and exists (select 1 from sample_labels l where l.dataset_id = s.dataset_id and l.sample_id = s.id");
+        sql.push(" and exists (select 1 from sample_labels l where l.dataset_id = s.dataset_id and l.seq = s.seq");
         if let Some(name) = &filter.label_name {
             sql.push(" and l.label_name = ")
                 .bind(Param::Text(name.clone()));
@@ -148,7 +148,7 @@ fn push_labels(sql: &mut Sql, m: &LabelMatch) {
             crate::label_props::push_term(sql, term);
             continue;
         }
-        sql.push("exists (select 1 from sample_labels l where l.dataset_id = s.dataset_id and l.sample_id = s.id");
+        sql.push("exists (select 1 from sample_labels l where l.dataset_id = s.dataset_id and l.seq = s.seq");
         if let Some(name) = &term.name {
             sql.push(" and l.label_name = ")
                 .bind(Param::Text(name.clone()));

@@ -152,7 +152,7 @@ async fn list_scope(
         Some(("l", name)) => {
             let mut sql = Sql::new(&format!(
                 "select {cols} from sample_labels l join samples s on s.dataset_id = l.dataset_id \
-                 and s.id = l.sample_id where l.dataset_id = "
+                 and s.seq = l.seq where l.dataset_id = "
             ));
             sql.bind(Param::Text(dataset_id.to_owned()));
             sql.push(" and l.label_name = ")

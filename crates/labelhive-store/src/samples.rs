@@ -318,17 +318,18 @@ pub(crate) async fn write_in_tx(
             .ok_or_else(|| StoreError::other("a written sample lost its row"))?;
         finals.push((s, cur));
     }
-    for (table, had) in [
-        ("sample_labels", &had_labels),
-        ("sample_metadata", &had_metadata),
-    ] {
-        let ids: Vec<&str> = finals
-            .iter()
-            .map(|(s, _)| s.id.as_str())
-            .filter(|id| had.contains(*id))
-            .collect();
-        delete_index_rows(tx, table, dataset_id, &ids).await?;
-    }
+    let seqs: Vec<i64> = finals
+        .iter()
+        .filter(|(s, _)| had_labels.contains(s.id.as_str()))
+        .map(|(_, cur)| cur.seq)
+        .collect();
+    delete_label_rows(tx, dataset_id, &seqs).await?;
+    let ids: Vec<&str> = finals
+        .iter()
+        .map(|(s, _)| s.id.as_str())
+        .filter(|id| had_metadata.contains(*id))
+        .collect();
+    delete_index_rows(tx, "sample_metadata", dataset_id, &ids).await?;
     let ids: Vec<&str> = finals
         .iter()
         .filter(|(s, _)| had_label_props.contains(s.id.as_str()))
@@ -356,6 +357,11 @@ pub(crate) async fn delete_in_tx(
 ) -> StoreResult<HashMap<String, String>> {
     let found = existing(tx, dataset_id, ids).await?;
     let mut gone = HashMap::with_capacity(found.len());
+    let labeled: Vec<i64> = found
+        .values()
+        .filter(|e| !e.tally.is_empty())
+        .map(|e| e.seq)
+        .collect();
     let indexed: Vec<String> = found
         .iter()
         .filter(|(_, e)| e.label_props)
@@ -367,8 +373,8 @@ pub(crate) async fn delete_in_tx(
     }
     counters.deleted(i64::try_from(gone.len()).unwrap_or(i64::MAX));
     let keys: Vec<&str> = gone.keys().map(String::as_str).collect();
-    // Index rows refer to their dataset, not their sample (migration 0010).
-    delete_index_rows(tx, "sample_labels", dataset_id, &keys).await?;
+    // Index rows refer to their dataset, not their sample (migrations 0010, 0013).
+    delete_label_rows(tx, dataset_id, &labeled).await?;
     delete_index_rows(tx, "sample_metadata", dataset_id, &keys).await?;
     let indexed: Vec<&str> = indexed.iter().map(String::as_str).collect();
     label_props::delete(tx, dataset_id, &indexed).await?;
@@ -464,6 +470,28 @@ pub(crate) async fn delete_index_rows(
         let mut sql = Sql::new(&format!("delete from {table} where dataset_id = "));
         sql.bind(Param::Text(dataset_id.to_owned()));
         push_in(&mut sql, " and sample_id", chunk);
+        sql.query_for(tx).execute(&mut **tx).await.map_err(db)?;
+    }
+    Ok(())
+}
+
+/// Removes the label index rows of the samples numbered `seqs` (their key).
+pub(crate) async fn delete_label_rows(
+    tx: &mut Transaction<'_, Any>,
+    dataset_id: &str,
+    seqs: &[i64],
+) -> StoreResult<()> {
+    for chunk in seqs.chunks(ROWS_PER_STATEMENT * 2) {
+        let mut sql = Sql::new("delete from sample_labels where dataset_id = ");
+        sql.bind(Param::Text(dataset_id.to_owned()));
+        sql.push(" and seq in (");
+        for (i, seq) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.bind(Param::Int(*seq));
+        }
+        sql.push(")");
         sql.query_for(tx).execute(&mut **tx).await.map_err(db)?;
     }
     Ok(())
