@@ -44,6 +44,11 @@ async fn find(app: &TestApp, id: &str, label_list: Value) -> Vec<String> {
     names(&found)
 }
 
+/// The names of the samples one label term finds.
+async fn one(app: &TestApp, id: &str, term: Value) -> Vec<String> {
+    find(app, id, json!({ "labels": [term] })).await
+}
+
 /// Every row of the label property index, in a stable order.
 async fn index_rows(app: &TestApp) -> Vec<String> {
     use sqlx::Row;
@@ -89,86 +94,85 @@ async fn label_properties_filter_the_sample_list(backend: Backend) {
     ]}))
     .await;
 
-    let term = |t: Value| json!({"labels": [t]});
     assert_eq!(
-        find(
+        one(
             &app,
             &id,
-            term(json!({"name": "Rabbits", "property": {"color": ["red"]}}))
+            json!({"name": "Rabbits", "property": {"color": ["red"]}})
         )
         .await,
         ["a.jpg"]
     );
     assert_eq!(
-        find(
+        one(
             &app,
             &id,
-            term(json!({"name": "Rabbits", "property": {"color": ["red", "blue"]}}))
+            json!({"name": "Rabbits", "property": {"color": ["red", "blue"]}})
         )
         .await,
         ["a.jpg", "b.jpg"]
     );
     // Without a name, any label; numbers and booleans compare as their text.
     assert_eq!(
-        find(&app, &id, term(json!({"property": {"color": ["red"]}}))).await,
+        one(&app, &id, json!({"property": {"color": ["red"]}})).await,
         ["a.jpg", "c.jpg"]
     );
     assert_eq!(
-        find(&app, &id, term(json!({"property": {"tame": ["true"]}}))).await,
+        one(&app, &id, json!({"property": {"tame": ["true"]}})).await,
         ["f.jpg"]
     );
     // AND: one label instance passes every test; b's color and size sit on two labels.
     assert_eq!(
-        find(
+        one(
             &app,
             &id,
-            term(json!({"op": "AND", "property": {"color": ["red"], "size": ["3"]}}))
+            json!({"op": "AND", "property": {"color": ["red"], "size": ["3"]}})
         )
         .await,
         ["a.jpg"]
     );
     assert_eq!(
-        find(
+        one(
             &app,
             &id,
-            term(json!({"property": {"color": ["blue"], "size": ["3"]}}))
+            json!({"property": {"color": ["blue"], "size": ["3"]}})
         )
         .await,
         Vec::<String>::new()
     );
     // OR: one of the tests.
     assert_eq!(
-        find(
+        one(
             &app,
             &id,
-            term(json!({"op": "OR", "property": {"color": ["blue"], "size": ["4"]}}))
+            json!({"op": "OR", "property": {"color": ["blue"], "size": ["4"]}})
         )
         .await,
         ["b.jpg", "c.jpg"]
     );
     // A null value list asks for the property whatever its value; lists are not indexed.
     assert_eq!(
-        find(&app, &id, term(json!({"property": {"size": null}}))).await,
+        one(&app, &id, json!({"property": {"size": null}})).await,
         ["a.jpg", "b.jpg", "c.jpg", "f.jpg"]
     );
     assert_eq!(
-        find(&app, &id, term(json!({"property": {"tags": null}}))).await,
+        one(&app, &id, json!({"property": {"tags": null}})).await,
         Vec::<String>::new()
     );
     // Type narrows; terms with and without properties combine by the list's op.
     assert_eq!(
-        find(
+        one(
             &app,
             &id,
-            term(json!({"type": 0, "property": {"color": ["red"]}}))
+            json!({"type": 0, "property": {"color": ["red"]}})
         )
         .await,
         ["a.jpg", "c.jpg"]
     );
-    assert!(find(
+    assert!(one(
         &app,
         &id,
-        term(json!({"type": 1, "property": {"color": ["red"]}}))
+        json!({"type": 1, "property": {"color": ["red"]}})
     )
     .await
     .is_empty());
@@ -201,13 +205,13 @@ async fn label_properties_filter_the_sample_list(backend: Backend) {
         .put(&samples, &json!({"samples": [{"sample_id": b, "labels": [{"name": "Rabbits", "property": {"color": "red"}}]}]}))
         .await;
     assert_eq!(r.body["success"], true, "{}", r.body);
-    let red_rabbits = || term(json!({"name": "Rabbits", "property": {"color": ["red"]}}));
-    assert_eq!(find(&app, &id, red_rabbits()).await, ["a.jpg", "b.jpg"]);
+    let red_rabbits = || json!({"name": "Rabbits", "property": {"color": ["red"]}});
+    assert_eq!(one(&app, &id, red_rabbits()).await, ["a.jpg", "b.jpg"]);
     assert_eq!(
-        find(
+        one(
             &app,
             &id,
-            term(json!({"name": "Bees", "property": {"size": ["3"]}}))
+            json!({"name": "Bees", "property": {"size": ["3"]}})
         )
         .await,
         ["f.jpg"]
@@ -219,12 +223,12 @@ async fn label_properties_filter_the_sample_list(backend: Backend) {
         .put(&labels, &json!({"labels": [{"name": "Rabbits", "property": {"@modelarts:rename_to": "Hares"}}]}))
         .await;
     assert_eq!(r.body["success"], true, "{}", r.body);
-    assert!(find(&app, &id, red_rabbits()).await.is_empty());
+    assert!(one(&app, &id, red_rabbits()).await.is_empty());
     assert_eq!(
-        find(
+        one(
             &app,
             &id,
-            term(json!({"name": "Hares", "property": {"color": ["red"]}}))
+            json!({"name": "Hares", "property": {"color": ["red"]}})
         )
         .await,
         ["a.jpg", "b.jpg"]
@@ -239,17 +243,15 @@ async fn label_properties_filter_the_sample_list(backend: Backend) {
         )
         .await;
     assert_eq!(r.body["success"], true, "{}", r.body);
-    assert!(
-        find(&app, &id, term(json!({"property": {"size": ["3", "4"]}})))
-            .await
-            .iter()
-            .all(|n| n == "a.jpg")
-    );
+    assert!(one(&app, &id, json!({"property": {"size": ["3", "4"]}}))
+        .await
+        .iter()
+        .all(|n| n == "a.jpg"));
     assert_eq!(
-        find(
+        one(
             &app,
             &id,
-            term(json!({"name": "Hares", "property": {"color": ["green"], "size": ["5"]}}))
+            json!({"name": "Hares", "property": {"color": ["green"], "size": ["5"]}})
         )
         .await,
         ["f.jpg"]

@@ -195,24 +195,17 @@ async fn rename_in_samples(
         save_sample_labels(tx, dataset_id, &c.id, &c.labels, &c.status, c.hard).await?;
     }
     // Counters, index rows and page buckets move with the name.
-    sqlx::query(
-        "update sample_labels set label_name = $1 where dataset_id = $2 and label_name = $3",
-    )
-    .bind(new)
-    .bind(dataset_id)
-    .bind(old)
-    .execute(&mut **tx)
-    .await
-    .map_err(db)?;
-    sqlx::query(
-        "update sample_label_props set label_name = $1 where dataset_id = $2 and label_name = $3",
-    )
-    .bind(new)
-    .bind(dataset_id)
-    .bind(old)
-    .execute(&mut **tx)
-    .await
-    .map_err(db)?;
+    for table in ["sample_labels", label_props::TABLE] {
+        sqlx::query(&format!(
+            "update {table} set label_name = $1 where dataset_id = $2 and label_name = $3"
+        ))
+        .bind(new)
+        .bind(dataset_id)
+        .bind(old)
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
+    }
     sqlx::query("update sample_pages set scope = $1 where dataset_id = $2 and scope = $3")
         .bind(label_scope(new))
         .bind(dataset_id)
