@@ -8,24 +8,12 @@ use serde_json::{json, Value};
 
 use crate::both_backends;
 use crate::helpers::{assert_error, Backend, TestApp};
-use crate::samples::{add, b64, enc, list};
+use crate::samples::{add, b64, enc, list, names};
 
 both_backends!(
     label_properties_filter_the_sample_list,
     frame_times_and_sample_types_filter_the_sample_list,
 );
-
-/// The sorted names of the samples a listing holds.
-fn names(listing: &Value) -> Vec<String> {
-    let mut n: Vec<String> = listing["samples"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["sample_name"].as_str().unwrap().to_owned())
-        .collect();
-    n.sort();
-    n
-}
 
 /// The names of the samples one `label_list` condition finds.
 async fn find(app: &TestApp, id: &str, label_list: Value) -> Vec<String> {

@@ -70,6 +70,18 @@ pub(crate) fn label_stat(stats: &Value, name: &str) -> (i64, i64) {
     )
 }
 
+/// The sorted names of the samples a listing holds.
+pub(crate) fn names(listing: &Value) -> Vec<String> {
+    let mut n: Vec<String> = listing["samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["sample_name"].as_str().unwrap().to_owned())
+        .collect();
+    n.sort();
+    n
+}
+
 fn ids(listing: &Value) -> Vec<String> {
     listing["samples"]
         .as_array()
@@ -672,16 +684,6 @@ async fn search_conditions_filter_the_sample_list(backend: Backend) {
         {"data_source": {"data_path": "/bkt/in/sub/0.jpg"}},
     ]}))
     .await;
-    let names = |v: &Value| -> Vec<String> {
-        let mut n: Vec<String> = v["samples"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| s["sample_name"].as_str().unwrap().to_owned())
-            .collect();
-        n.sort();
-        n
-    };
     let search = |conds: Value| {
         let app = &app;
         let id = id.clone();

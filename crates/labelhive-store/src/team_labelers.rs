@@ -17,6 +17,9 @@ impl SqlStore {
         sample_ids: &[String],
     ) -> StoreResult<Vec<Labeler>> {
         let mut out = Vec::new();
+        if sample_ids.is_empty() {
+            return Ok(out);
+        }
         // Planning the join for a page of ids costs PostgreSQL more than this probe,
         // and most datasets have no team task.
         let has_tasks =
@@ -26,7 +29,7 @@ impl SqlStore {
                 .await
                 .map_err(db)?
                 .is_some();
-        if !has_tasks || sample_ids.is_empty() {
+        if !has_tasks {
             return Ok(out);
         }
         let ids: Vec<&str> = sample_ids.iter().map(String::as_str).collect();
