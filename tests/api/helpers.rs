@@ -179,6 +179,13 @@ impl TestApp {
     pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Option<TestApp> {
         if std::env::var("TEST_LOG").is_ok() {
             labelhive::telemetry::init(false);
+        } else {
+            // The server's errors (the cause behind a 500) go to the test's captured
+            // output, which the harness prints only for a failing test.
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter("error")
+                .with_test_writer()
+                .try_init();
         }
         let pg = match backend {
             Backend::Sqlite | Backend::SqliteS3 => None,

@@ -139,12 +139,18 @@ impl SqlStore {
         Option<tokio::sync::OwnedMutexGuard<()>>,
         sqlx::Transaction<'static, sqlx::Any>,
     )> {
-        let gate = match self.dialect {
-            Dialect::Sqlite => Some(self.write_gate.clone().lock_owned().await),
-            Dialect::Postgres => None,
-        };
-        let tx = self.pool.begin().await.map_err(db)?;
-        Ok((gate, tx))
+        match self.dialect {
+            Dialect::Sqlite => {
+                let gate = self.write_gate.clone().lock_owned().await;
+                // IMMEDIATE takes the file's write lock now. A deferred transaction
+                // reads first and fails with SQLITE_BUSY, without waiting, when it
+                // then writes after another connection (a job's progress, a
+                // statistics refresh) committed since its read began.
+                let tx = self.pool.begin_with("begin immediate").await.map_err(db)?;
+                Ok((Some(gate), tx))
+            }
+            Dialect::Postgres => Ok((None, self.pool.begin().await.map_err(db)?)),
+        }
     }
 
     /// Refreshes planner statistics of the tables that changed much since they were
@@ -228,6 +234,56 @@ pub(crate) fn db(err: sqlx::Error) -> StoreError {
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_write_transaction_that_reads_first_survives_another_connections_commit() {
+        let dir = std::env::temp_dir().join(format!(
+            "labelhive-store-{}",
+            labelhive_domain::ids::new_hex_id()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.join("meta.db").display());
+        let store = SqlStore::connect(&url).await.unwrap();
+        let (gate, mut tx) = store.begin_write().await.unwrap();
+        sqlx::query("select count(*) from projects")
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+        // A write outside the gate, as a job's progress update is, commits while
+        // the transaction above is between its read and its write.
+        let pool = store.pool.clone();
+        let outside = tokio::spawn(async move {
+            sqlx::query(
+                "insert into projects (id, name, access_key, create_time) \
+                 values ('p2', 'two', 'AK2', 0)",
+            )
+            .execute(&pool)
+            .await
+        });
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        sqlx::query(
+            "insert into projects (id, name, access_key, create_time) \
+             values ('p1', 'one', 'AK1', 0)",
+        )
+        .execute(&mut *tx)
+        .await
+        .expect("the write after the read is not refused");
+        tx.commit().await.unwrap();
+        drop(gate);
+        outside
+            .await
+            .unwrap()
+            .expect("the outside write waited its turn");
+        let n: i64 = sqlx::query_scalar("select count(*) from projects")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap();
+        assert_eq!(n, 2);
+        store.close().await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     fn names(dir: &str) -> BTreeSet<String> {
         std::fs::read_dir(dir)
