@@ -158,7 +158,11 @@ impl Bench {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_labelhive"));
         cmd.args(["serve", "--listen", &addr.to_string(), "--data-dir"])
             .arg(dir.path())
-            .env("RUST_LOG", "warn")
+            // LABELHIVE_BENCH_LOG=sqlx::query=debug shows each statement of a phase.
+            .env(
+                "RUST_LOG",
+                std::env::var("LABELHIVE_BENCH_LOG").unwrap_or_else(|_| "warn".to_owned()),
+            )
             .stdout(Stdio::null())
             .stderr(Stdio::inherit());
         cmd.args(extra_args);
