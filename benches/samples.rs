@@ -91,6 +91,7 @@ async fn main() {
         format!("/datasets/{id}/data-annotations/samples?limit=100&offset={offset}")
     };
     let last = (n / 100).saturating_sub(1);
+    eprintln!("bench: list");
     let mut rows = Vec::new();
     for (what, path) in [
         ("list, offset 0".to_owned(), page(0)),

@@ -42,6 +42,10 @@ pub enum Dialect {
 #[derive(Debug, Clone)]
 pub struct SqlStore {
     pool: AnyPool,
+    /// Where write transactions run: on SQLite one connection of its own, whose page
+    /// cache stays valid from one write to the next (a connection drops its whole
+    /// cache when it finds that another one wrote); on PostgreSQL `pool` itself.
+    writer: AnyPool,
     dialect: Dialect,
     /// SQLite has one writer at a time; queueing writers here is far cheaper than
     /// letting them poll the file lock through the busy handler.
@@ -70,35 +74,20 @@ impl SqlStore {
             anyhow::bail!("unsupported database URL scheme (use sqlite:// or postgres://)");
         };
         let options = AnyConnectOptions::from_str(url).context("parsing the database URL")?;
-        let pool = match dialect {
+        let (pool, writer) = match dialect {
             Dialect::Sqlite => {
-                // No ping before each checkout: on SQLite every statement is a round trip
-                // to the connection's thread, and a dead local file is not a concern.
-                AnyPoolOptions::new()
-                    .max_connections(4)
-                    .test_before_acquire(false)
-                    .after_connect(|conn, _meta| {
-                        Box::pin(async move {
-                            // WAL lets readers run beside the one writer; FULL sync so a
-                            // committed label survives a power cut, not only a crash.
-                            // A 32 MB page cache (default 2 MB) keeps the upper levels of
-                            // the sample indexes of a million-sample dataset in memory.
-                            // Checkpoints every 64 MB of WAL (default 4 MB): a page that
-                            // several batches change in between is written back once.
-                            conn.execute(
-                                "pragma journal_mode = wal; pragma synchronous = full; \
-                                 pragma foreign_keys = on; pragma busy_timeout = 10000; \
-                                 pragma cache_size = -32768; pragma wal_autocheckpoint = 16384;",
-                            )
-                            .await?;
-                            Ok(())
-                        })
-                    })
+                let readers = sqlite_pool(4)
+                    .connect_with(options.clone())
+                    .await
+                    .context("connecting to the database")?;
+                let writer = sqlite_pool(1)
                     .connect_with(options)
                     .await
+                    .context("connecting to the database")?;
+                (readers, writer)
             }
             Dialect::Postgres => {
-                AnyPoolOptions::new()
+                let pool = AnyPoolOptions::new()
                     .max_connections(16)
                     .acquire_timeout(Duration::from_secs(10))
                     .after_connect(|conn, _meta| {
@@ -114,9 +103,10 @@ impl SqlStore {
                     })
                     .connect_with(options)
                     .await
+                    .context("connecting to the database")?;
+                (pool.clone(), pool)
             }
-        }
-        .context("connecting to the database")?;
+        };
         let migrator = match dialect {
             Dialect::Sqlite => sqlx::migrate!("./migrations/sqlite"),
             Dialect::Postgres => sqlx::migrate!("./migrations/postgres"),
@@ -124,6 +114,7 @@ impl SqlStore {
         migrator.run(&pool).await.context("running migrations")?;
         Ok(Self {
             pool,
+            writer,
             dialect,
             write_gate: std::sync::Arc::default(),
             combiner: std::sync::Arc::default(),
@@ -146,7 +137,11 @@ impl SqlStore {
                 // reads first and fails with SQLITE_BUSY, without waiting, when it
                 // then writes after another connection (a job's progress, a
                 // statistics refresh) committed since its read began.
-                let tx = self.pool.begin_with("begin immediate").await.map_err(db)?;
+                let tx = self
+                    .writer
+                    .begin_with("begin immediate")
+                    .await
+                    .map_err(db)?;
                 Ok((Some(gate), tx))
             }
             Dialect::Postgres => Ok((None, self.pool.begin().await.map_err(db)?)),
@@ -201,10 +196,37 @@ impl SqlStore {
         self.dialect
     }
 
-    /// Closes the pool, waiting for connections to be returned.
+    /// Closes the pools, waiting for connections to be returned.
     pub async fn close(&self) {
+        self.writer.close().await;
         self.pool.close().await;
     }
+}
+
+/// A pool of up to `max` SQLite connections with the pragmas every connection needs.
+fn sqlite_pool(max: u32) -> AnyPoolOptions {
+    // No ping before each checkout: on SQLite every statement is a round trip to the
+    // connection's thread, and a dead local file is not a concern.
+    AnyPoolOptions::new()
+        .max_connections(max)
+        .test_before_acquire(false)
+        .after_connect(|conn, _meta| {
+            Box::pin(async move {
+                // WAL lets readers run beside the one writer; FULL sync so a committed
+                // label survives a power cut, not only a crash. A 32 MB page cache
+                // (default 2 MB) keeps the upper levels of the sample indexes of a
+                // million-sample dataset in memory. Checkpoints every 64 MB of WAL
+                // (default 4 MB): a page that several batches change in between is
+                // written back once.
+                conn.execute(
+                    "pragma journal_mode = wal; pragma synchronous = full; \
+                     pragma foreign_keys = on; pragma busy_timeout = 10000; \
+                     pragma cache_size = -32768; pragma wal_autocheckpoint = 16384;",
+                )
+                .await?;
+                Ok(())
+            })
+        })
 }
 
 impl Store for SqlStore {
