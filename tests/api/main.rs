@@ -23,6 +23,7 @@ mod imports;
 mod label_search;
 mod label_types;
 mod paging;
+mod reconnect;
 mod s3;
 mod samples;
 mod sdk;
