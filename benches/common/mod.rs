@@ -138,6 +138,37 @@ pub struct Bench {
     /// The metadata database's URL.
     pub database_url: String,
     pub server: Server,
+    /// The PostgreSQL server's URL and the database made for this run, dropped with it.
+    pg_database: Option<(String, String)>,
+}
+
+impl Drop for Bench {
+    fn drop(&mut self) {
+        // The server first, then its database: a million-sample run leaves gigabytes,
+        // and databases left by earlier runs slowed the next ones.
+        let _ = self.server.0.kill();
+        let _ = self.server.0.wait();
+        let Some((base, name)) = self.pg_database.take() else {
+            return;
+        };
+        // Drop runs inside the bench's runtime, which cannot block on itself.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(async {
+                use sqlx::{Connection, Executor};
+                let mut conn = sqlx::PgConnection::connect(&base).await?;
+                conn.execute(format!("drop database if exists \"{name}\" with (force)").as_str())
+                    .await?;
+                Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!("bench: could not drop the benchmark database");
+        }
+    }
 }
 
 impl Bench {
@@ -187,6 +218,7 @@ impl Bench {
             .args(["--s3-region", "us-east-1", "--s3-access-key-id", "bench"])
             .args(["--s3-secret-access-key", "bench"]);
         }
+        let mut pg_database = None;
         let (backend, database_url) = if let Some(base) = &pg {
             use sqlx::{Connection, Executor};
             let name = format!("labelhive_bench_{}", std::process::id());
@@ -199,6 +231,7 @@ impl Bench {
                 .unwrap();
             let url = format!("{}/{name}", base.rsplit_once('/').unwrap().0);
             cmd.arg("--database-url").arg(&url);
+            pg_database = Some((base.clone(), name));
             let name = if s3.is_some() {
                 "PostgreSQL, files on S3"
             } else {
@@ -246,6 +279,7 @@ impl Bench {
             backend,
             database_url,
             server,
+            pg_database,
         }
     }
 
