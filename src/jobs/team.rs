@@ -69,6 +69,18 @@ pub(crate) async fn allocate_failed(state: &AppState, job: &Job) {
     }
 }
 
+/// A synchronization that failed for good ends the acceptance anyway (see
+/// `sync_failed`), so the task does not stay synchronizing (5).
+pub(crate) async fn sync_failed(state: &AppState, job: &Job) {
+    let ended = match super::payload::<TeamJob>(job) {
+        Ok(payload) => state.team_tasks.sync_failed(&payload.task_id).await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = ended {
+        tracing::error!(error = %e, "ending a task's failed synchronization");
+    }
+}
+
 /// Writes the accepted samples' consensus to the dataset and ends the acceptance.
 pub(crate) async fn sync(state: &AppState, job: &Job) -> Result<RunEnd, DomainError> {
     let payload: TeamJob = super::payload(job)?;

@@ -35,6 +35,7 @@ mod team_allocation;
 mod team_from_dataset;
 mod team_members;
 mod team_stats;
+mod team_sync_failure;
 mod team_tasks;
 mod usages;
 mod versions;

@@ -195,7 +195,7 @@ pub(crate) async fn label(
 }
 
 /// The label names of a dataset sample.
-async fn dataset_labels(app: &TestApp, ds: &str, id: &str) -> Vec<String> {
+pub(crate) async fn dataset_labels(app: &TestApp, ds: &str, id: &str) -> Vec<String> {
     let d = app
         .get(&format!("/datasets/{ds}/data-annotations/samples/{id}"))
         .await;

@@ -575,6 +575,20 @@ impl TeamTaskService {
             self.store.mark_synced(task_id, &ids).await?;
             synced += u64::try_from(ids.len()).unwrap_or(0);
         }
+        self.end_sync(task_id).await?;
+        Ok(synced)
+    }
+
+    /// A synchronization that failed for good still ends: the task takes the status
+    /// its items give (they moved when the round ended) instead of synchronizing
+    /// forever. The accepted samples it did not write stay marked unsynchronized, so
+    /// a later synchronization of the task picks them up.
+    pub async fn sync_failed(&self, task_id: &str) -> Result<(), DomainError> {
+        self.end_sync(task_id).await
+    }
+
+    /// Moves a synchronizing task to the status its items give.
+    async fn end_sync(&self, task_id: &str) -> Result<(), DomainError> {
         let mut item_counts = crate::team_task::StateCounts::default();
         for (_, state, n) in self.store.item_counts(task_id).await? {
             item_counts.add(state, n);
@@ -582,7 +596,7 @@ impl TeamTaskService {
         self.store
             .set_team_task_status(task_id, &[task_status::SYNCING], status_after(&item_counts))
             .await?;
-        Ok(synced)
+        Ok(())
     }
 
     async fn write_consensus(
