@@ -178,8 +178,7 @@ impl Runner {
                 match job.kind.as_str() {
                     kind::PUBLISH => publish::failed(&self.state, &job, &e.to_string()).await,
                     kind::EXPORT => export::failed(&self.state, &job).await,
-                    kind::TEAM_ALLOCATE => team::allocate_failed(&self.state, &job).await,
-                    kind::TEAM_SYNC => team::sync_failed(&self.state, &job).await,
+                    kind::TEAM_ALLOCATE | kind::TEAM_SYNC => team::failed(&self.state, &job).await,
                     _ => {}
                 }
                 store

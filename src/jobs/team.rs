@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use labelhive_domain::job::Job;
+use labelhive_domain::job::{kind, Job};
 use labelhive_domain::services::team_tasks::TeamJob;
 use labelhive_domain::store::JobOutcome;
 use labelhive_domain::DomainError;
@@ -58,26 +58,19 @@ pub(crate) async fn allocate(
     ))
 }
 
-/// An allocation that failed for good puts its task back to created (6).
-pub(crate) async fn allocate_failed(state: &AppState, job: &Job) {
+/// A team job that failed for good: an allocation puts its task back to created (6);
+/// a synchronization ends the acceptance anyway (the status its items give), so the
+/// task does not stay synchronizing (5).
+pub(crate) async fn failed(state: &AppState, job: &Job) {
     let ended = match super::payload::<TeamJob>(job) {
+        Ok(payload) if job.kind == kind::TEAM_SYNC => {
+            state.team_tasks.sync_failed(&payload.task_id).await
+        }
         Ok(payload) => state.team_tasks.allocation_failed(&payload.task_id).await,
         Err(e) => Err(e),
     };
     if let Err(e) = ended {
-        tracing::error!(error = %e, "returning a task whose allocation failed to created");
-    }
-}
-
-/// A synchronization that failed for good ends the acceptance anyway (see
-/// `sync_failed`), so the task does not stay synchronizing (5).
-pub(crate) async fn sync_failed(state: &AppState, job: &Job) {
-    let ended = match super::payload::<TeamJob>(job) {
-        Ok(payload) => state.team_tasks.sync_failed(&payload.task_id).await,
-        Err(e) => Err(e),
-    };
-    if let Err(e) = ended {
-        tracing::error!(error = %e, "ending a task's failed synchronization");
+        tracing::error!(error = %e, "settling the task of a failed team job");
     }
 }
 
