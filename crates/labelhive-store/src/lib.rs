@@ -17,6 +17,7 @@ mod sql;
 mod sync;
 mod team_items;
 mod team_labelers;
+mod team_rounds;
 mod team_tasks;
 mod versions;
 mod workforces;
