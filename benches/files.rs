@@ -1,9 +1,9 @@
 //! The disk's own ceiling for what the local store does per sample: how many small
 //! files one thread can write as a staging file renamed into place (how the store
-//! replaces a file), as an unnamed file (`O_TMPFILE`) linked into place (how it adds
-//! one), created directly, and hard-linked (an export's copy). No server: this
-//! measures the machine, so the samples bench's add and export figures can be read
-//! against it.
+//! writes every file), create directly, and hard-link (an export's copy); and as an
+//! unnamed file (`O_TMPFILE`) linked into place, tried for the store and not kept
+//! (docs/PERFORMANCE.md). No server: this measures the machine, so the samples
+//! bench's add and export figures can be read against it.
 //!
 //! `cargo bench --bench files`. `LABELHIVE_BENCH_FILES` (default 200000) files per
 //! method, in one directory each (as a dataset's input path holds its samples), under
@@ -66,12 +66,13 @@ fn main() {
         &root.path().join("direct"),
         |p| File::create_new(p)?.write_all(TEXT),
     );
-    let links = root.path().join("links");
-    let mut i = 0usize;
-    run("hard-link an existing file", n, &links, |p| {
-        i += 1;
-        fs::hard_link(staged.join(format!("{}.txt", i - 1)), p)
-    });
+    // Each link's source is the staged file of the same name.
+    run(
+        "hard-link an existing file",
+        n,
+        &root.path().join("links"),
+        |p| fs::hard_link(staged.join(p.file_name().unwrap()), p),
+    );
 }
 
 /// Times `op` on `n` new paths in a new directory `dir`, and prints the rate.

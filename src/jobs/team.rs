@@ -64,7 +64,7 @@ pub(crate) async fn allocate(
 pub(crate) async fn failed(state: &AppState, job: &Job) {
     let ended = match super::payload::<TeamJob>(job) {
         Ok(payload) if job.kind == kind::TEAM_SYNC => {
-            state.team_tasks.sync_failed(&payload.task_id).await
+            state.team_tasks.end_sync(&payload.task_id).await
         }
         Ok(payload) => state.team_tasks.allocation_failed(&payload.task_id).await,
         Err(e) => Err(e),

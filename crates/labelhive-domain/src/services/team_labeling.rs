@@ -579,16 +579,11 @@ impl TeamTaskService {
         Ok(synced)
     }
 
-    /// A synchronization that failed for good still ends: the task takes the status
-    /// its items give (they moved when the round ended) instead of synchronizing
-    /// forever. The accepted samples it did not write stay marked unsynchronized, so
-    /// a later synchronization of the task picks them up.
-    pub async fn sync_failed(&self, task_id: &str) -> Result<(), DomainError> {
-        self.end_sync(task_id).await
-    }
-
-    /// Moves a synchronizing task to the status its items give.
-    async fn end_sync(&self, task_id: &str) -> Result<(), DomainError> {
+    /// Moves a synchronizing task to the status its items give (they moved when the
+    /// round ended): after its synchronization, and also after one that failed for
+    /// good, so the task does not synchronize forever. The accepted samples a failed
+    /// one did not write stay marked unsynchronized, and a later one picks them up.
+    pub async fn end_sync(&self, task_id: &str) -> Result<(), DomainError> {
         let mut item_counts = crate::team_task::StateCounts::default();
         for (_, state, n) in self.store.item_counts(task_id).await? {
             item_counts.add(state, n);
