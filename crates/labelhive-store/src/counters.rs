@@ -11,7 +11,7 @@ use sqlx::{Any, Transaction};
 
 use crate::datasets::record_metric;
 use crate::db;
-use crate::samples::push_in;
+use crate::sql::push_in;
 use crate::sql::{Param, Sql};
 use labelhive_domain::time::now_ms;
 

@@ -44,7 +44,7 @@ pub(crate) fn push_filter(sql: &mut Sql, filter: &SampleFilter) {
     }
     if !filter.ids.is_empty() {
         let ids: Vec<&str> = filter.ids.iter().map(String::as_str).collect();
-        crate::samples::push_in(sql, " and s.id", &ids);
+        crate::sql::push_in(sql, " and s.id", &ids);
     }
     if let Some(items) = &filter.items {
         push_team_items(sql);

@@ -8,7 +8,7 @@ use serde_json::Value;
 use sqlx::{Any, Transaction};
 
 use crate::db;
-use crate::samples::delete_index_rows;
+use crate::sample_index::delete_index_rows;
 use crate::sql::{Param, Sql};
 use labelhive_domain::store::StoreResult;
 

@@ -4,7 +4,8 @@
 use std::collections::{BTreeMap, HashSet};
 
 use crate::counters::{label_scope, tally, Counters, Side};
-use crate::samples::{delete_index_rows, push_in};
+use crate::sample_index::delete_index_rows;
+use crate::sql::push_in;
 use labelhive_domain::annotation::{is_hard, SampleMetadata};
 use labelhive_domain::sample::{counter, state};
 

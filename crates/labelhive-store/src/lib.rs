@@ -12,6 +12,7 @@ mod listing;
 mod outbox;
 mod projects;
 mod rows;
+mod sample_index;
 mod samples;
 mod sql;
 mod sync;

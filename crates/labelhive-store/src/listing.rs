@@ -13,7 +13,7 @@ use crate::counters::{label_scope, state_scope, BUCKET};
 use crate::db;
 use crate::filters::push_filter;
 use crate::rows::{self, SAMPLE_COLUMNS};
-use crate::samples::push_in;
+use crate::sql::push_in;
 use crate::sql::{bind_all, Param, Sql};
 
 /// `SAMPLE_COLUMNS` qualified with the alias `s`.

@@ -8,7 +8,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use crate::rows::i32_col;
-use crate::samples::push_in;
+use crate::sql::push_in;
 use crate::sql::{Param, Sql};
 use crate::{db, SqlStore};
 

@@ -19,12 +19,15 @@ use crate::combine::combined;
 use crate::counters::{tally, Counters, Side, Tally};
 use crate::jobs::{record_progress, Progress};
 use crate::rows::to_json;
-use crate::sql::{Param, Sql};
+use crate::sample_index::{
+    delete_index_rows, delete_label_rows, insert_label_rows, insert_metadata_rows,
+};
+use crate::sql::{push_in, Param, Sql};
 use crate::{db, label_props, listing, SqlStore};
 
 /// Rows per multi-row statement: at most 15 parameters each keeps far below both
 /// engines' parameter limits.
-const ROWS_PER_STATEMENT: usize = 250;
+pub(crate) const ROWS_PER_STATEMENT: usize = 250;
 
 /// A stored sample as a write sees it before changing it.
 pub(crate) struct Existing {
@@ -405,18 +408,6 @@ pub(crate) async fn lock_dataset(
     row.map(|r| r.try_get("next_seq").map_err(db)).transpose()
 }
 
-/// Appends `<column> in ($a, $b, ...)`.
-pub(crate) fn push_in(sql: &mut Sql, column: &str, values: &[&str]) {
-    sql.push(column).push(" in (");
-    for (i, v) in values.iter().enumerate() {
-        if i > 0 {
-            sql.push(", ");
-        }
-        sql.bind(Param::Text((*v).to_owned()));
-    }
-    sql.push(")");
-}
-
 /// The stored state of those of `ids` that exist.
 pub(crate) async fn existing(
     tx: &mut Transaction<'_, Any>,
@@ -457,44 +448,6 @@ pub(crate) async fn existing(
         }
     }
     Ok(out)
-}
-
-/// Removes the index rows in `table` (label or metadata) of samples about to be rewritten.
-pub(crate) async fn delete_index_rows(
-    tx: &mut Transaction<'_, Any>,
-    table: &str,
-    dataset_id: &str,
-    ids: &[&str],
-) -> StoreResult<()> {
-    for chunk in ids.chunks(ROWS_PER_STATEMENT * 2) {
-        let mut sql = Sql::new(&format!("delete from {table} where dataset_id = "));
-        sql.bind(Param::Text(dataset_id.to_owned()));
-        push_in(&mut sql, " and sample_id", chunk);
-        sql.query_for(tx).execute(&mut **tx).await.map_err(db)?;
-    }
-    Ok(())
-}
-
-/// Removes the label index rows of the samples numbered `seqs` (their key).
-pub(crate) async fn delete_label_rows(
-    tx: &mut Transaction<'_, Any>,
-    dataset_id: &str,
-    seqs: &[i64],
-) -> StoreResult<()> {
-    for chunk in seqs.chunks(ROWS_PER_STATEMENT * 2) {
-        let mut sql = Sql::new("delete from sample_labels where dataset_id = ");
-        sql.bind(Param::Text(dataset_id.to_owned()));
-        sql.push(" and seq in (");
-        for (i, seq) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.bind(Param::Int(*seq));
-        }
-        sql.push(")");
-        sql.query_for(tx).execute(&mut **tx).await.map_err(db)?;
-    }
-    Ok(())
 }
 
 /// Inserts new samples and replaces the labels, metadata and flags of existing ones.
@@ -545,79 +498,6 @@ async fn upsert_rows(
              hard = excluded.hard, score = excluded.score, \
              sample_usage = coalesce(excluded.sample_usage, samples.sample_usage)",
         );
-        sql.query_for(tx).execute(&mut **tx).await.map_err(db)?;
-    }
-    Ok(())
-}
-
-/// Writes one `sample_labels` row per sample and label name it carries.
-async fn insert_label_rows(
-    tx: &mut Transaction<'_, Any>,
-    dataset_id: &str,
-    rows: &[(&SampleWrite, &Existing)],
-) -> StoreResult<()> {
-    let mut entries = Vec::new();
-    for (s, cur) in rows {
-        for (name, (t, n)) in &cur.tally {
-            entries.push((s.id.as_str(), cur.seq, name.as_str(), *t, *n));
-        }
-    }
-    for chunk in entries.chunks(ROWS_PER_STATEMENT) {
-        let mut sql = Sql::new(
-            "insert into sample_labels (dataset_id, sample_id, seq, label_name, label_type, instances) values ",
-        );
-        for (i, (id, seq, name, t, n)) in chunk.iter().enumerate() {
-            sql.push(if i == 0 { "(" } else { ", (" })
-                .bind(Param::Text(dataset_id.to_owned()))
-                .push(", ")
-                .bind(Param::Text((*id).to_owned()))
-                .push(", ")
-                .bind(Param::Int(*seq))
-                .push(", ")
-                .bind(Param::Text((*name).to_owned()))
-                .push(", ")
-                .bind(Param::Int(i64::from(*t)))
-                .push(", ")
-                .bind(Param::Int(*n))
-                .push(")");
-        }
-        sql.query_for(tx).execute(&mut **tx).await.map_err(db)?;
-    }
-    Ok(())
-}
-
-/// The scalar metadata values of a sample, as text, for the metadata index.
-fn scalar_metadata(metadata: &SampleMetadata) -> impl Iterator<Item = (&String, String)> {
-    metadata
-        .0
-        .iter()
-        .filter_map(|(key, value)| Some((key, label_props::scalar_text(value)?)))
-}
-
-/// Writes the metadata index rows of the samples.
-async fn insert_metadata_rows(
-    tx: &mut Transaction<'_, Any>,
-    dataset_id: &str,
-    rows: &[(&SampleWrite, &Existing)],
-) -> StoreResult<()> {
-    let entries: Vec<(&str, &String, String)> = rows
-        .iter()
-        .flat_map(|(s, _)| scalar_metadata(&s.metadata).map(|(k, v)| (s.id.as_str(), k, v)))
-        .collect();
-    for chunk in entries.chunks(ROWS_PER_STATEMENT) {
-        let mut sql =
-            Sql::new("insert into sample_metadata (dataset_id, sample_id, key, value) values ");
-        for (i, (id, key, value)) in chunk.iter().enumerate() {
-            sql.push(if i == 0 { "(" } else { ", (" })
-                .bind(Param::Text(dataset_id.to_owned()))
-                .push(", ")
-                .bind(Param::Text((*id).to_owned()))
-                .push(", ")
-                .bind(Param::Text((*key).clone()))
-                .push(", ")
-                .bind(Param::Text(value.clone()))
-                .push(")");
-        }
         sql.query_for(tx).execute(&mut **tx).await.map_err(db)?;
     }
     Ok(())

@@ -112,3 +112,15 @@ pub(crate) fn like_pattern(text: &str) -> String {
         .replace('_', "\\_");
     format!("%{escaped}%")
 }
+
+/// Appends `<column> in ($a, $b, ...)`.
+pub(crate) fn push_in(sql: &mut Sql, column: &str, values: &[&str]) {
+    sql.push(column).push(" in (");
+    for (i, v) in values.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.bind(Param::Text((*v).to_owned()));
+    }
+    sql.push(")");
+}

@@ -17,7 +17,7 @@ use sqlx::{Any, Row, Transaction};
 
 use crate::filters::push_filter;
 use crate::rows::{i32_col, json, pairs, sample, to_json, SAMPLE_COLUMNS};
-use crate::samples::push_in;
+use crate::sql::push_in;
 use crate::sql::{Param, Sql};
 use crate::team_rounds::refresh_round;
 use crate::{db, Dialect, SqlStore};

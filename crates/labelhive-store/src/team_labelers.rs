@@ -6,7 +6,7 @@ use labelhive_domain::team_task::Labeler;
 use sqlx::Row;
 
 use crate::rows::i32_col;
-use crate::samples::push_in;
+use crate::sql::push_in;
 use crate::sql::{Param, Sql};
 use crate::{db, SqlStore};
 

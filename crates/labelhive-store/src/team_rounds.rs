@@ -9,7 +9,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use crate::jobs::insert_job;
-use crate::samples::push_in;
+use crate::sql::push_in;
 use crate::sql::{Param, Sql};
 use crate::team_items::opt_bool;
 use crate::{db, SqlStore};

@@ -18,7 +18,7 @@ use sqlx::{Any, Row, Transaction};
 
 use crate::jobs::insert_job;
 use crate::rows::{bool_col, i32_col, pairs};
-use crate::samples::push_in;
+use crate::sql::push_in;
 use crate::sql::{like_pattern, Param, Sql};
 use crate::team_items::hand_over_items;
 use crate::workforces::Order;

@@ -14,7 +14,7 @@ use labelhive_domain::DomainError;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-use crate::samples::push_in;
+use crate::sql::push_in;
 use crate::sql::{like_pattern, Param, Sql};
 use crate::{db, on_unique, Dialect, SqlStore};
 
