@@ -1,6 +1,7 @@
 //! The disk's own ceiling for what the local store does per sample: how many small
 //! files one thread can write as a staging file renamed into place (how the store
-//! writes every file), create directly, and hard-link (an export's copy); and as an
+//! writes every file), create directly, and hard-link (an export's copy), with and
+//! without a stat of the source first; and as an
 //! unnamed file (`O_TMPFILE`) linked into place, tried for the store and not kept
 //! (docs/PERFORMANCE.md). No server: this measures the machine, so the samples
 //! bench's add and export figures can be read against it.
@@ -71,6 +72,24 @@ fn main() {
         "hard-link an existing file",
         n,
         &root.path().join("links"),
+        |p| fs::hard_link(staged.join(p.file_name().unwrap()), p),
+    );
+    // What the store's export does before each link: a stat of the source, so that a
+    // missing source creates no directory for its target.
+    run(
+        "stat the source, then hard-link it",
+        n,
+        &root.path().join("checked-links"),
+        |p| {
+            let source = staged.join(p.file_name().unwrap());
+            assert!(fs::metadata(&source)?.is_file());
+            fs::hard_link(source, p)
+        },
+    );
+    run(
+        "hard-link an existing file, again",
+        n,
+        &root.path().join("links-again"),
         |p| fs::hard_link(staged.join(p.file_name().unwrap()), p),
     );
 }

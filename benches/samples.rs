@@ -4,7 +4,8 @@
 //! `cargo bench --bench samples` (SQLite). Environment:
 //! - `LABELHIVE_BENCH_SAMPLES` (default 1000000): samples in the text dataset;
 //! - `LABELHIVE_BENCH_DATABASE_URL`: a PostgreSQL server URL; a database is created there;
-//! - `LABELHIVE_BENCH_RELABEL_ROUNDS` (default 20): rounds of the 1,000-sample relabel.
+//! - `LABELHIVE_BENCH_RELABEL_ROUNDS` (default 20): rounds of the 1,000-sample relabel
+//!   (per client, in its 4-client phase).
 //!
 //! Each phase is announced on stderr as it starts, for attaching a profiler.
 //!
@@ -135,8 +136,9 @@ async fn main() {
         .iter()
         .map(|s| s["sample_id"].as_str().unwrap().to_owned())
         .collect();
+    // 4,000 ids: the first 1,000 for one client, 1,000 each for four.
     let mut ids = Vec::new();
-    for off in 0..10 {
+    for off in 0..40 {
         let (_, l) = client
             .call(
                 reqwest::Method::GET,
@@ -160,7 +162,7 @@ async fn main() {
         .unwrap_or(20);
     eprintln!("bench: relabel, {rounds} rounds of 1000");
     for r in 0..rounds {
-        let samples: Vec<Value> = ids.iter().map(|s| json!({"sample_id": s, "labels": [{"name": if r.is_multiple_of(2) { "pos" } else { "neg" }}]})).collect();
+        let samples: Vec<Value> = ids[..ids.len().min(1000)].iter().map(|s| json!({"sample_id": s, "labels": [{"name": if r.is_multiple_of(2) { "pos" } else { "neg" }}]})).collect();
         let (status, body) = client
             .call(
                 reqwest::Method::PUT,
@@ -170,7 +172,39 @@ async fn main() {
             .await;
         assert!(status == 200 && body["success"] == true, "{body}");
     }
-    let batch_rate = (rounds * ids.len()) as f64 / t.elapsed().as_secs_f64();
+    let batch_rate = (rounds * ids.len().min(1000)) as f64 / t.elapsed().as_secs_f64();
+    // The same from four clients at once, each on its own 1,000 samples: requests
+    // overlap, so one request's JSON is read while another's transaction runs.
+    eprintln!("bench: relabel from 4 clients, {rounds} rounds of 1000 each");
+    let t = Instant::now();
+    let mut tasks = Vec::new();
+    let parts: Vec<Vec<String>> = ids.chunks(1000).take(4).map(<[String]>::to_vec).collect();
+    let relabeled: usize = parts.iter().map(Vec::len).sum::<usize>() * rounds;
+    for part in parts {
+        let c = Client {
+            http: http.clone(),
+            addr,
+            creds: creds.clone(),
+        };
+        let id = id.clone();
+        tasks.push(tokio::spawn(async move {
+            for r in 0..rounds {
+                let samples: Vec<Value> = part.iter().map(|s| json!({"sample_id": s, "labels": [{"name": if r.is_multiple_of(2) { "pos" } else { "neg" }}]})).collect();
+                let (status, body) = c
+                    .call(
+                        reqwest::Method::PUT,
+                        &format!("/datasets/{id}/data-annotations/samples"),
+                        Some(&json!({"samples": samples})),
+                    )
+                    .await;
+                assert!(status == 200 && body["success"] == true, "{body}");
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let batch4_rate = relabeled as f64 / t.elapsed().as_secs_f64();
     // Relabel: one per request, 1 client, then 8 clients.
     eprintln!("bench: relabel one per request");
     let one = |sid: &str, k: usize| json!({"samples": [{"sample_id": sid, "labels": [{"name": if k.is_multiple_of(2) { "pos" } else { "neg" }}]}]});
@@ -320,7 +354,8 @@ async fn main() {
         "| add, 1000 per request, 4 clients | {:.0} samples/s ({add_secs:.1} s) |",
         n as f64 / add_secs
     );
-    println!("| relabel, 1000 per request | {batch_rate:.0} samples/s |");
+    println!("| relabel, 1000 per request, 1 client | {batch_rate:.0} samples/s |");
+    println!("| relabel, 1000 per request, 4 clients | {batch4_rate:.0} samples/s |");
     println!("| relabel, 1 per request, 1 client | {single_rate:.0} requests/s |");
     println!("| relabel, 1 per request, 8 clients | {concurrent_rate:.0} requests/s |");
     println!(

@@ -401,6 +401,9 @@ mod tests {
         let blob = LocalBlob::open(dir.path().to_path_buf()).unwrap();
         let p = |s: &str| ObsPath::parse("p", s).unwrap();
         blob.put(&p("/bkt/in/a.txt"), b"a".to_vec()).await.unwrap();
+        blob.put(&p("/bkt/in/sub/b.txt"), b"b".to_vec())
+            .await
+            .unwrap();
         blob.put(&p("/bkt/out/old.txt"), b"old".to_vec())
             .await
             .unwrap();
@@ -409,6 +412,9 @@ mod tests {
                 (p("/bkt/in/a.txt"), p("/bkt/out/new/a.txt")),
                 (p("/bkt/in/a.txt"), p("/bkt/out/old.txt")),
                 (p("/bkt/in/gone.txt"), p("/bkt/lost/gone.txt")),
+                // A directory is no object: to a new name, and over an existing one.
+                (p("/bkt/in/sub"), p("/bkt/out/sub")),
+                (p("/bkt/in/sub"), p("/bkt/out/old.txt")),
             ])
             .await;
         assert!(done[0].is_ok() && done[1].is_ok(), "{done:?}");
@@ -416,6 +422,12 @@ mod tests {
             matches!(&done[2], Err(DomainError::ObsPathNotFound(f)) if f == "/bkt/in/gone.txt"),
             "{done:?}"
         );
+        for refused in &done[3..] {
+            assert!(
+                matches!(refused, Err(DomainError::ObsPathNotFound(f)) if f == "/bkt/in/sub"),
+                "{done:?}"
+            );
+        }
         assert_eq!(blob.get(&p("/bkt/out/new/a.txt")).await.unwrap(), b"a");
         assert_eq!(blob.get(&p("/bkt/out/old.txt")).await.unwrap(), b"a");
         // A missing source makes no directory for its target, and no staging entry stays.

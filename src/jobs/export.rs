@@ -2,8 +2,8 @@
 //! files and a manifest (DIR), or into a new dataset (NEW_DATASET).
 //!
 //! Samples are read in pages by a keyset scan (by sequence number, or by position in a
-//! version), so memory stays flat and a page costs the same at any depth. Files are
-//! copied 32 at a time. A run starts over from the first sample: every write is keyed
+//! version), so memory stays flat and a page costs the same at any depth; the next
+//! page is read while one is copied. A run starts over from the first sample: every write is keyed
 //! by path (copies overwrite, samples upsert by path-derived id) and the manifest only
 //! appears once complete, so a run resumed after a crash leaves the same result.
 
@@ -82,33 +82,44 @@ pub(crate) async fn run(
         }
         ExportDest::NewDataset => None,
     };
-    let mut cursor = 0i64;
+    let pages = Pages {
+        state,
+        version_id: payload.version_id.as_deref(),
+        dataset_id: &dataset.id,
+        filter: &filter,
+    };
+    let mut fetched = pages.after(0).await?;
     loop {
-        let (page, next) = run.page(&filter, cursor).await?;
+        let (page, cursor) = fetched;
         if page.is_empty() {
             break;
         }
-        cursor = next;
-        // A NEW_DATASET page records its progress with its samples; a DIR page here.
-        let held = match manifest.as_mut() {
-            Some(writer) => {
-                let text = run.export_to_dir(&page, sink.as_mut()).await?;
-                writer.write(text.as_bytes()).await?;
-                let done = run.tally.exported + run.tally.failed;
-                let result = run.tally.to_value();
-                state
-                    .store
-                    .job_progress(&job.id, owner, done, run.tally.total, &result)
-                    .await?
+        // The next page is read while this one is copied: a read and the copies wait
+        // on different things (the database, the disk).
+        let exported = async {
+            // A NEW_DATASET page records its progress with its samples; a DIR page here.
+            match manifest.as_mut() {
+                Some(writer) => {
+                    let text = run.export_to_dir(&page, sink.as_mut()).await?;
+                    writer.write(text.as_bytes()).await?;
+                    let done = run.tally.exported + run.tally.failed;
+                    let result = run.tally.to_value();
+                    Ok(state
+                        .store
+                        .job_progress(&job.id, owner, done, run.tally.total, &result)
+                        .await?)
+                }
+                None => run.export_to_dataset(&page).await,
             }
-            None => run.export_to_dataset(&page).await?,
         };
-        if !held {
+        let (held, following) = tokio::join!(exported, pages.after(cursor));
+        if !held? {
             return Ok(RunEnd::Abandoned);
         }
         if *stop.borrow() {
             return Ok(RunEnd::Interrupted);
         }
+        fetched = following?;
     }
     if let Some(sink) = sink {
         sink.finish(state).await?;
@@ -126,6 +137,46 @@ pub(crate) async fn run(
         JobOutcome::Succeeded(run.tally.to_value()),
         None,
     ))
+}
+
+/// Reads the exported samples page by page, by a keyset scan.
+struct Pages<'a> {
+    state: &'a AppState,
+    version_id: Option<&'a str>,
+    dataset_id: &'a str,
+    filter: &'a SampleFilter,
+}
+
+impl Pages<'_> {
+    /// The next page after `cursor`, and the cursor after it.
+    async fn after(&self, cursor: i64) -> Result<(Vec<Sample>, i64), DomainError> {
+        let store = &self.state.store;
+        let filter = self.filter;
+        if let Some(v) = self.version_id {
+            // Versions are read by position; the state filter applies to each page.
+            let mut cursor = cursor;
+            loop {
+                let page = store.version_samples(v, cursor, PAGE).await?;
+                if page.is_empty() {
+                    return Ok((Vec::new(), cursor));
+                }
+                cursor += i64::try_from(page.len()).unwrap_or(PAGE);
+                let wanted = filter.states.map(|s| s.as_str());
+                let kept: Vec<Sample> = page
+                    .into_iter()
+                    .filter(|s| wanted.is_none_or(|w| s.status == w))
+                    .collect();
+                if !kept.is_empty() {
+                    return Ok((kept, cursor));
+                }
+            }
+        }
+        let rows = store
+            .scan_samples(self.dataset_id, filter, cursor, PAGE)
+            .await?;
+        let next = rows.last().map_or(cursor, |(seq, _)| *seq);
+        Ok((rows.into_iter().map(|(_, s)| s).collect(), next))
+    }
 }
 
 /// One run of an export and what it has done so far.
@@ -183,39 +234,6 @@ impl ExportRun<'_> {
             None => store.list_samples(&self.dataset.id, filter, one).await?,
         };
         Ok(n)
-    }
-
-    /// The next page after `cursor`, and the cursor after it.
-    async fn page(
-        &self,
-        filter: &SampleFilter,
-        cursor: i64,
-    ) -> Result<(Vec<Sample>, i64), DomainError> {
-        let store = &self.state.store;
-        if let Some(v) = &self.payload.version_id {
-            // Versions are read by position; the state filter applies to each page.
-            let mut cursor = cursor;
-            loop {
-                let page = store.version_samples(v, cursor, PAGE).await?;
-                if page.is_empty() {
-                    return Ok((Vec::new(), cursor));
-                }
-                cursor += i64::try_from(page.len()).unwrap_or(PAGE);
-                let wanted = filter.states.map(|s| s.as_str());
-                let kept: Vec<Sample> = page
-                    .into_iter()
-                    .filter(|s| wanted.is_none_or(|w| s.status == w))
-                    .collect();
-                if !kept.is_empty() {
-                    return Ok((kept, cursor));
-                }
-            }
-        }
-        let rows = store
-            .scan_samples(&self.dataset.id, filter, cursor, PAGE)
-            .await?;
-        let next = rows.last().map_or(cursor, |(seq, _)| *seq);
-        Ok((rows.into_iter().map(|(_, s)| s).collect(), next))
     }
 
     /// Copies a page of samples with their label files (and their entries in the

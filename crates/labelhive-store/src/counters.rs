@@ -143,9 +143,13 @@ impl Counters {
         self.deleted += n;
     }
 
-    /// Records the dataset's next sequence number.
-    pub fn next_seq(&mut self, seq: i64) {
-        self.next_seq = Some(seq);
+    /// Records the dataset's last sequence number, `next`, when it moved on from
+    /// `locked` (what [`crate::samples::lock_dataset`] read). A write that numbered
+    /// nothing (a relabel) then leaves the dataset row alone: one statement fewer.
+    pub fn next_seq(&mut self, locked: i64, next: i64) {
+        if next != locked {
+            self.next_seq = Some(next);
+        }
     }
 
     /// Writes every delta.

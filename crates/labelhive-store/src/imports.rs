@@ -28,9 +28,10 @@ impl ImportStore for SqlStore {
         if !record_progress(&mut *tx, job_id, owner, progress, now).await? {
             return Ok(RegisterOutcome::Abandoned);
         }
-        let Some(mut next) = lock_dataset(&mut tx, dataset_id, now).await? else {
+        let Some(locked) = lock_dataset(&mut tx, dataset_id, now).await? else {
             return Ok(RegisterOutcome::Abandoned);
         };
+        let mut next = locked;
         let mut counters = Counters::default();
         let mut written = insert_plain(
             &mut tx,
@@ -54,7 +55,7 @@ impl ImportStore for SqlStore {
             .await?;
             written += done.iter().filter(|w| **w).count() as i64;
         }
-        counters.next_seq(next);
+        counters.next_seq(locked, next);
         counters.flush(&mut tx, dataset_id).await?;
         tx.commit().await.map_err(db)?;
         Ok(RegisterOutcome::Registered(written))

@@ -70,13 +70,14 @@ impl SampleStore for SqlStore {
         if !record_progress(&mut *tx, job_id, owner, progress, now).await? {
             return Ok(RegisterOutcome::Abandoned);
         }
-        let Some(mut next) = lock_dataset(&mut tx, dataset_id, now).await? else {
+        let Some(locked) = lock_dataset(&mut tx, dataset_id, now).await? else {
             return Ok(RegisterOutcome::Abandoned);
         };
+        let mut next = locked;
         let mut counters = Counters::default();
         let inserted =
             insert_plain(&mut tx, dataset_id, samples, &mut next, &mut counters, now).await?;
-        counters.next_seq(next);
+        counters.next_seq(locked, next);
         counters.flush(&mut tx, dataset_id).await?;
         tx.commit().await.map_err(db)?;
         Ok(RegisterOutcome::Registered(inserted))
@@ -175,9 +176,10 @@ impl SqlStore {
     ) -> StoreResult<Vec<bool>> {
         let now = now_ms();
         let (_gate, mut tx) = self.begin_write().await?;
-        let Some(mut next) = lock_dataset(&mut tx, dataset_id, now).await? else {
+        let Some(locked) = lock_dataset(&mut tx, dataset_id, now).await? else {
             return Ok(vec![false; samples.len()]);
         };
+        let mut next = locked;
         let mut counters = Counters::default();
         let written = write_in_tx(
             &mut tx,
@@ -189,7 +191,7 @@ impl SqlStore {
             now,
         )
         .await?;
-        counters.next_seq(next);
+        counters.next_seq(locked, next);
         counters.flush(&mut tx, dataset_id).await?;
         tx.commit().await.map_err(db)?;
         Ok(written)

@@ -52,9 +52,10 @@ impl SyncStore for SqlStore {
         if !record_progress(&mut *tx, job_id, owner, progress, now).await? {
             return Ok(None);
         }
-        let Some(mut next) = lock_dataset(&mut tx, dataset_id, now).await? else {
+        let Some(locked) = lock_dataset(&mut tx, dataset_id, now).await? else {
             return Ok(None);
         };
+        let mut next = locked;
         let mut counters = Counters::default();
         let added =
             insert_plain(&mut tx, dataset_id, step.add, &mut next, &mut counters, now).await?;
@@ -84,7 +85,7 @@ impl SyncStore for SqlStore {
             .await
             .map_err(db)?;
         }
-        counters.next_seq(next);
+        counters.next_seq(locked, next);
         counters.flush(&mut tx, dataset_id).await?;
         tx.commit().await.map_err(db)?;
         Ok(Some((
