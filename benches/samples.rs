@@ -162,15 +162,7 @@ async fn main() {
         .unwrap_or(20);
     eprintln!("bench: relabel, {rounds} rounds of 1000");
     for r in 0..rounds {
-        let samples: Vec<Value> = ids[..ids.len().min(1000)].iter().map(|s| json!({"sample_id": s, "labels": [{"name": if r.is_multiple_of(2) { "pos" } else { "neg" }}]})).collect();
-        let (status, body) = client
-            .call(
-                reqwest::Method::PUT,
-                &format!("/datasets/{id}/data-annotations/samples"),
-                Some(&json!({"samples": samples})),
-            )
-            .await;
-        assert!(status == 200 && body["success"] == true, "{body}");
+        relabel_all(&client, &id, &ids[..ids.len().min(1000)], r).await;
     }
     let batch_rate = (rounds * ids.len().min(1000)) as f64 / t.elapsed().as_secs_f64();
     // The same from four clients at once, each on its own 1,000 samples: requests
@@ -189,15 +181,7 @@ async fn main() {
         let id = id.clone();
         tasks.push(tokio::spawn(async move {
             for r in 0..rounds {
-                let samples: Vec<Value> = part.iter().map(|s| json!({"sample_id": s, "labels": [{"name": if r.is_multiple_of(2) { "pos" } else { "neg" }}]})).collect();
-                let (status, body) = c
-                    .call(
-                        reqwest::Method::PUT,
-                        &format!("/datasets/{id}/data-annotations/samples"),
-                        Some(&json!({"samples": samples})),
-                    )
-                    .await;
-                assert!(status == 200 && body["success"] == true, "{body}");
+                relabel_all(&c, &id, &part, r).await;
             }
         }));
     }
@@ -387,4 +371,26 @@ async fn main() {
         println!("{r}");
     }
     drop(bench);
+}
+
+/// Gives every sample of `ids` one label in one request: `pos` in even rounds, `neg`
+/// in odd ones.
+async fn relabel_all(client: &Client, dataset_id: &str, ids: &[String], round: usize) {
+    let name = if round.is_multiple_of(2) {
+        "pos"
+    } else {
+        "neg"
+    };
+    let samples: Vec<Value> = ids
+        .iter()
+        .map(|s| json!({"sample_id": s, "labels": [{"name": name}]}))
+        .collect();
+    let (status, body) = client
+        .call(
+            reqwest::Method::PUT,
+            &format!("/datasets/{dataset_id}/data-annotations/samples"),
+            Some(&json!({"samples": samples})),
+        )
+        .await;
+    assert!(status == 200 && body["success"] == true, "{body}");
 }
