@@ -20,6 +20,7 @@ mod team_items;
 mod team_labelers;
 mod team_rounds;
 mod team_tasks;
+mod version_samples;
 mod versions;
 mod workforces;
 

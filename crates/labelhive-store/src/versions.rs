@@ -20,7 +20,7 @@ use crate::datasets::load_in_tx;
 use crate::jobs::insert_job;
 use crate::rows::{self, to_json, SAMPLE_COLUMNS};
 use crate::sql::{Param, Sql};
-use crate::{db, on_unique, SqlStore};
+use crate::{db, on_unique, version_samples, SqlStore};
 
 /// Columns of `versions`, in the order [`version`] reads them.
 const VERSION_COLUMNS: &str = "id, dataset_id, name, description, status, version_format, \
@@ -28,14 +28,6 @@ const VERSION_COLUMNS: &str = "id, dataset_id, name, description, status, versio
     with_column_header, task_type, total_sample_count, annotated_sample_count, labels, \
     label_type, manifest_path, data_path, previous_version_id, message, job_id, last_seq, \
     create_time, update_time";
-
-/// Columns of `version_samples` read as a sample.
-const VERSION_SAMPLE_COLUMNS: &str =
-    "id, dataset_id, path, name, size, sample_type, status, labels, metadata, create_time, update_time, \
-     sample_usage";
-
-/// Rows per multi-row insert (15 parameters each, well under both backends' limits).
-const ROWS_PER_INSERT: usize = 200;
 
 fn version(row: &AnyRow) -> StoreResult<Version> {
     let get_i64 = |c: &str| -> StoreResult<i64> { row.try_get(c).map_err(db) };
@@ -69,21 +61,6 @@ fn version(row: &AnyRow) -> StoreResult<Version> {
         create_time: get_i64("create_time")?,
         update_time: get_i64("update_time")?,
     })
-}
-
-/// `'|a|b|'`: the names a sample carries, for the label filter.
-fn label_names(s: &Sample) -> String {
-    let mut names: Vec<&str> = s.labels.iter().filter_map(|l| l.name.as_deref()).collect();
-    names.sort_unstable();
-    names.dedup();
-    format!("|{}|", names.join("|"))
-}
-
-/// Escapes `%`, `_` and `\` for a LIKE pattern with `escape '\'`.
-fn like_escape(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
 }
 
 /// The newest published version of a dataset other than `except`.
@@ -309,34 +286,7 @@ impl VersionStore for SqlStore {
             .iter()
             .map(rows::sample)
             .collect::<StoreResult<Vec<_>>>()?;
-        let mut pos = copied;
-        for chunk in samples.chunks(ROWS_PER_INSERT) {
-            let mut sql = Sql::new(
-                "insert into version_samples (version_id, pos, id, dataset_id, path, name, size, \
-                 sample_type, status, labels, metadata, label_names, create_time, update_time, \
-                 sample_usage) values ",
-            );
-            for (i, s) in chunk.iter().enumerate() {
-                pos += 1;
-                sql.push(if i == 0 { "(" } else { ", (" });
-                sql.bind(Param::Text(version_id.to_owned())).push(", ");
-                sql.bind(Param::Int(pos)).push(", ");
-                sql.bind(Param::Text(s.id.clone())).push(", ");
-                sql.bind(Param::Text(s.dataset_id.clone())).push(", ");
-                sql.bind(Param::Text(s.path.clone())).push(", ");
-                sql.bind(Param::Text(s.name.clone())).push(", ");
-                sql.bind(Param::Int(s.size)).push(", ");
-                sql.bind(Param::Int(i64::from(s.sample_type))).push(", ");
-                sql.bind(Param::Text(s.status.clone())).push(", ");
-                sql.bind(Param::Text(to_json(&s.labels)?)).push(", ");
-                sql.bind(Param::Text(to_json(&s.metadata)?)).push(", ");
-                sql.bind(Param::Text(label_names(s))).push(", ");
-                sql.bind(Param::Int(s.create_time)).push(", ");
-                sql.bind(Param::Int(s.update_time)).push(", ");
-                sql.bind(Param::OptText(s.usage.clone())).push(")");
-            }
-            sql.query_for(&tx).execute(&mut *tx).await.map_err(db)?;
-        }
+        let pos = version_samples::insert(&mut tx, version_id, copied, &samples).await?;
         sqlx::query(
             "update versions set copied_seq = $1, copied = $2, update_time = $3 where id = $4",
         )
@@ -357,17 +307,7 @@ impl VersionStore for SqlStore {
         after: i64,
         limit: i64,
     ) -> StoreResult<Vec<Sample>> {
-        let rows = sqlx::query(&format!(
-            "select {VERSION_SAMPLE_COLUMNS} from version_samples \
-             where version_id = $1 and pos > $2 and pos <= $3 order by pos"
-        ))
-        .bind(version_id)
-        .bind(after)
-        .bind(after.saturating_add(limit))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db)?;
-        rows.iter().map(rows::sample).collect()
+        version_samples::page(&self.pool, version_id, after, limit).await
     }
 
     async fn list_version_samples(
@@ -376,71 +316,7 @@ impl VersionStore for SqlStore {
         q: &SampleFilter,
         page: SamplePage,
     ) -> StoreResult<(Vec<Sample>, i64)> {
-        let skip = page.offset.saturating_mul(page.limit);
-        if q.states.is_none() && q.label_name.is_none() {
-            // Dense positions: the page is a key range, newest (highest position) first
-            // unless ascending.
-            let total = v.total_sample_count;
-            let (lo, hi) = if page.ascending {
-                (skip, skip.saturating_add(page.limit))
-            } else {
-                (
-                    total.saturating_sub(skip.saturating_add(page.limit)),
-                    total.saturating_sub(skip),
-                )
-            };
-            let dir = if page.ascending { "asc" } else { "desc" };
-            let rows = sqlx::query(&format!(
-                "select {VERSION_SAMPLE_COLUMNS} from version_samples \
-                 where version_id = $1 and pos > $2 and pos <= $3 order by pos {dir}"
-            ))
-            .bind(&v.id)
-            .bind(lo.max(0))
-            .bind(hi.max(0))
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db)?;
-            let samples = rows.iter().map(rows::sample).collect::<StoreResult<_>>()?;
-            return Ok((samples, total));
-        }
-        let mut filter = Sql::new(" from version_samples where version_id = ");
-        filter.bind(Param::Text(v.id.clone()));
-        if let Some(s) = q.states {
-            filter
-                .push(" and status = ")
-                .bind(Param::Text(s.as_str().to_owned()));
-        }
-        if let Some(name) = &q.label_name {
-            filter
-                .push(" and label_names like ")
-                .bind(Param::Text(format!("%|{}|%", like_escape(name))))
-                .push(" escape '\\'");
-        }
-        let mut count = Sql::new("select count(*) as n");
-        count.push(&filter.text);
-        let total: i64 = crate::sql::bind_all(sqlx::query(&count.text), filter.params())
-            .fetch_one(&self.pool)
-            .await
-            .map_err(db)?
-            .try_get("n")
-            .map_err(db)?;
-        let mut params = filter.params().to_vec();
-        let n = params.len();
-        params.push(Param::Int(page.limit));
-        params.push(Param::Int(skip));
-        let dir = if page.ascending { "asc" } else { "desc" };
-        let text = format!(
-            "select {VERSION_SAMPLE_COLUMNS}{} order by pos {dir} limit ${} offset ${}",
-            filter.text,
-            n + 1,
-            n + 2
-        );
-        let rows = crate::sql::bind_all(sqlx::query(&text), &params)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db)?;
-        let samples = rows.iter().map(rows::sample).collect::<StoreResult<_>>()?;
-        Ok((samples, total))
+        version_samples::list(&self.pool, v, q, page).await
     }
 
     async fn publish_version(&self, v: &Version) -> StoreResult<bool> {
