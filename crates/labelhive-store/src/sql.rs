@@ -105,12 +105,14 @@ pub(crate) fn bind_all<'q>(
 
 /// `%text%` for a case-insensitive `like ... escape '\'`.
 pub(crate) fn like_pattern(text: &str) -> String {
-    let escaped = text
-        .to_lowercase()
-        .replace('\\', "\\\\")
+    format!("%{}%", like_escape(&text.to_lowercase()))
+}
+
+/// Escapes `%`, `_` and `\` for a LIKE pattern with `escape '\'`.
+pub(crate) fn like_escape(text: &str) -> String {
+    text.replace('\\', "\\\\")
         .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("%{escaped}%")
+        .replace('_', "\\_")
 }
 
 /// Appends `<column> in ($a, $b, ...)`.

@@ -10,7 +10,7 @@ use sqlx::{Any, AnyPool, Row, Transaction};
 
 use crate::db;
 use crate::rows::{self, to_json};
-use crate::sql::{Param, Sql};
+use crate::sql::{like_escape, Param, Sql};
 
 /// Columns of `version_samples` read as a sample.
 const VERSION_SAMPLE_COLUMNS: &str =
@@ -26,13 +26,6 @@ fn label_names(s: &Sample) -> String {
     names.sort_unstable();
     names.dedup();
     format!("|{}|", names.join("|"))
-}
-
-/// Escapes `%`, `_` and `\` for a LIKE pattern with `escape '\'`.
-fn like_escape(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
 }
 
 /// Appends `samples` to a version after position `copied`; returns the last position.
@@ -140,29 +133,20 @@ pub(crate) async fn list(
             .bind(Param::Text(format!("%|{}|%", like_escape(name))))
             .push(" escape '\\'");
     }
-    let mut count = Sql::new("select count(*) as n");
-    count.push(&filter.text);
-    let total: i64 = crate::sql::bind_all(sqlx::query(&count.text), filter.params())
+    let total: i64 = Sql::with_filter("select count(*) as n", &filter)
+        .query()
         .fetch_one(pool)
         .await
         .map_err(db)?
         .try_get("n")
         .map_err(db)?;
-    let mut params = filter.params().to_vec();
-    let n = params.len();
-    params.push(Param::Int(page.limit));
-    params.push(Param::Int(skip));
     let dir = if page.ascending { "asc" } else { "desc" };
-    let text = format!(
-        "select {VERSION_SAMPLE_COLUMNS}{} order by pos {dir} limit ${} offset ${}",
-        filter.text,
-        n + 1,
-        n + 2
-    );
-    let rows = crate::sql::bind_all(sqlx::query(&text), &params)
-        .fetch_all(pool)
-        .await
-        .map_err(db)?;
+    let mut rows = Sql::with_filter(&format!("select {VERSION_SAMPLE_COLUMNS}"), &filter);
+    rows.push(&format!(" order by pos {dir} limit "))
+        .bind(Param::Int(page.limit))
+        .push(" offset ")
+        .bind(Param::Int(skip));
+    let rows = rows.query().fetch_all(pool).await.map_err(db)?;
     let samples = rows.iter().map(rows::sample).collect::<StoreResult<_>>()?;
     Ok((samples, total))
 }

@@ -205,28 +205,19 @@ impl VersionStore for SqlStore {
                 .push(" and version_format = ")
                 .bind(Param::Text(f.clone()));
         }
-        let mut count = Sql::new("select count(*) as n");
-        count.push(&filter.text);
-        let total: i64 = crate::sql::bind_all(sqlx::query(&count.text), filter.params())
+        let total: i64 = Sql::with_filter("select count(*) as n", &filter)
+            .query()
             .fetch_one(&self.pool)
             .await
             .map_err(db)?
             .try_get("n")
             .map_err(db)?;
-        let mut params = filter.params().to_vec();
-        let n = params.len();
-        params.push(Param::Int(q.limit));
-        params.push(Param::Int(q.offset.saturating_mul(q.limit)));
-        let text = format!(
-            "select {VERSION_COLUMNS}{} order by create_time desc, id desc limit ${} offset ${}",
-            filter.text,
-            n + 1,
-            n + 2
-        );
-        let rows = crate::sql::bind_all(sqlx::query(&text), &params)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db)?;
+        let mut page = Sql::with_filter(&format!("select {VERSION_COLUMNS}"), &filter);
+        page.push(" order by create_time desc, id desc limit ")
+            .bind(Param::Int(q.limit))
+            .push(" offset ")
+            .bind(Param::Int(q.offset.saturating_mul(q.limit)));
+        let rows = page.query().fetch_all(&self.pool).await.map_err(db)?;
         let versions = rows.iter().map(version).collect::<StoreResult<_>>()?;
         Ok((versions, total))
     }
