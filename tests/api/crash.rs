@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -80,6 +80,12 @@ pub(crate) struct Rig {
 impl Rig {
     /// Starts the server; `None` when the backend is not available here.
     pub(crate) async fn boot(backend: Backend) -> Option<Rig> {
+        Rig::boot_with(backend, &[]).await
+    }
+
+    /// Starts the server with `extra` environment on top of the rig's own, kept across
+    /// restarts; `None` when the backend is not available here.
+    pub(crate) async fn boot_with(backend: Backend, extra: &[(&str, &str)]) -> Option<Rig> {
         if backend == Backend::Postgres && !postgres_available() {
             return None;
         }
@@ -91,7 +97,12 @@ impl Rig {
             Backend::SqliteS3 => Some(S3Server::start().await?),
             _ => None,
         };
-        let env = s3.as_ref().map(S3Server::env).unwrap_or_default();
+        let mut env = s3.as_ref().map(S3Server::env).unwrap_or_default();
+        env.extend(
+            extra
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
         let url = pg.as_ref().map(|p| p.url.clone());
         let dir = tempfile::tempdir().expect("tempdir");
         let log = dir.path().join("server.log");
@@ -197,7 +208,10 @@ impl Rig {
     /// checks the work is not yet all done (`whole`), and kills the server with
     /// SIGKILL; returns how far the work had got.
     pub(crate) async fn kill_part_way(&mut self, sql: &str, key: &str, whole: i64) -> i64 {
-        for _ in 0..5000 {
+        // A deadline rather than a count of polls: on a loaded machine the job may take
+        // a while to be claimed.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
             let n: i64 = sqlx::query(sql)
                 .bind(key)
                 .fetch_one(&self.pool)
@@ -205,13 +219,16 @@ impl Rig {
                 .expect("progress row")
                 .get("n");
             if n > 0 {
-                assert!(n < whole, "the work finished before it could be killed");
+                assert!(
+                    n < whole,
+                    "the work finished ({n} of {whole}) before it could be killed"
+                );
                 self.server.take().expect("running").kill();
                 return n;
             }
-            tokio::time::sleep(Duration::from_millis(2)).await;
+            tokio::time::sleep(Duration::from_millis(1)).await;
         }
-        panic!("the work never started");
+        panic!("the work never started within a minute");
     }
 
     /// Starts the task `body` at `tasks`, kills the server once its job has made some
@@ -363,7 +380,9 @@ async fn an_import_killed_mid_way_resumes_and_registers_every_file_once(backend:
 
 async fn a_publish_killed_mid_way_resumes_and_publishes_every_sample_once(backend: Backend) {
     const SAMPLES: usize = 3_000;
-    let Some(mut rig) = Rig::boot(backend).await else {
+    // Five samples per transaction: 600 commits, so the copy is still running when a
+    // poll from a busy test machine first sees it.
+    let Some(mut rig) = Rig::boot_with(backend, &[("LABELHIVE_IMPORT_BATCH", "5")]).await else {
         return;
     };
     for i in 0..SAMPLES {
