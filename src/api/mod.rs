@@ -10,6 +10,7 @@ pub mod files;
 pub mod health;
 pub mod imports;
 pub mod labels;
+pub mod sample_stats;
 pub mod samples;
 pub mod statistics;
 pub mod syncs;
@@ -37,6 +38,7 @@ pub fn router(state: AppState) -> Router {
         .merge(imports::router())
         .merge(labels::router())
         .merge(samples::router())
+        .merge(sample_stats::router())
         .merge(syncs::router())
         .merge(versions::router())
         // Inside the authentication layer added below, so the caller is known.

@@ -1,7 +1,6 @@
 //! Sample endpoints — spec/api: adding_samples_in_batches, obtaining_a_sample_list,
 //! obtaining_details_about_a_sample, deleting_samples_in_batches,
-//! updating_sample_labels_in_batches, obtaining_dataset_statistics,
-//! obtaining_sample_search_condition.
+//! updating_sample_labels_in_batches.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -11,9 +10,8 @@ use axum::{Json, Router};
 use base64::Engine;
 use labelhive_domain::annotation::{SampleLabel, SampleMetadata};
 use labelhive_domain::sample::{parse_usage, Sample, SamplePage, USAGES};
-use labelhive_domain::search::{sample_filter, SampleFilter, SampleState};
+use labelhive_domain::search::sample_filter;
 use labelhive_domain::services::samples::{LabelUpdate, SampleInput};
-use labelhive_domain::stats::SampleStats;
 use labelhive_domain::team_task::Labeler;
 use labelhive_domain::workforce::{check_email, worker_id_for};
 use labelhive_domain::DomainError;
@@ -25,7 +23,6 @@ use super::error::{ApiError, ApiResult};
 use super::extract::query::param;
 use super::extract::{query, ApiJson, DatasetPath};
 use super::labels::{batch_response, BatchResponse};
-use super::statistics;
 use crate::app::AppState;
 
 /// Routes of this resource group.
@@ -40,11 +37,6 @@ pub fn router() -> Router<AppState> {
         )
         .route(&format!("{base}/samples/delete"), post(delete_samples))
         .route(&format!("{base}/samples/{{sample_id}}"), get(show_sample))
-        .route(&format!("{base}/stats"), get(show_stats))
-        .route(
-            &format!("{base}/search-condition"),
-            get(show_search_condition),
-        )
 }
 
 type Params = Query<HashMap<String, String>>;
@@ -340,7 +332,10 @@ async fn list_samples(
 
 /// The `email` parameter: a team member, as the worker id the address gives in this
 /// project.
-fn member_param(p: &HashMap<String, String>, project_id: &str) -> ApiResult<Option<String>> {
+pub(super) fn member_param(
+    p: &HashMap<String, String>,
+    project_id: &str,
+) -> ApiResult<Option<String>> {
     param(p, "email")
         .map(|e| {
             check_email(e)
@@ -472,99 +467,4 @@ async fn update_sample_labels(
         .update_labels(&caller.project_id, &dataset_id, updates)
         .await?;
     Ok(Json(batch_response(results)))
-}
-
-/// Obtaining Dataset Statistics — spec/api/obtaining_dataset_statistics.md
-async fn show_stats(
-    State(state): State<AppState>,
-    caller: Caller,
-    DatasetPath(dataset_id): DatasetPath,
-    Query(p): Params,
-) -> ApiResult<Json<Value>> {
-    let sample_state = param(&p, "sample_state")
-        .map(|s| {
-            SampleState::parse(s).ok_or_else(|| {
-                ApiError::invalid("sample_state", "is not a documented sample state")
-            })
-        })
-        .transpose()?;
-    let member = member_param(&p, &caller.project_id)?;
-    // A team state or a member narrows what is counted over samples to the team
-    // tasks' items; a dataset state to its own counters. `sample_stats` stay whole.
-    let narrowed = SampleFilter {
-        states: sample_state,
-        ..SampleFilter::default()
-    }
-    .on_team_items(member);
-    let dataset_state = narrowed.states.map(SampleState::as_str);
-    let (ds, (samples, stats)) = state
-        .samples
-        .stats(&caller.project_id, &dataset_id, dataset_state)
-        .await?;
-    let (samples, stats) = match narrowed.items {
-        Some(f) => {
-            let (n, narrow) = state
-                .team_tasks
-                .dataset_stats(&caller.project_id, &dataset_id, &f)
-                .await?;
-            (
-                n,
-                SampleStats {
-                    states: stats.states,
-                    ..narrow
-                },
-            )
-        }
-        None => (samples, stats),
-    };
-    let mut sample_stats: BTreeMap<String, i64> = stats.states.iter().cloned().collect();
-    let count = |s: &BTreeMap<String, i64>, k: &str| s.get(k).copied().unwrap_or(0);
-    let labeled = count(&sample_stats, "__ALL__");
-    let total = ds.total_sample_count;
-    // The summary keys of the documented response, beside the per-state counts.
-    for (key, n) in [
-        ("total", total),
-        ("all", total),
-        ("lefted", total),
-        ("deleted", ds.deleted_sample_count),
-        ("un_annotation", count(&sample_stats, "__NONE__")),
-        ("manual_annotation", labeled),
-        (
-            "auto_annotation",
-            count(&sample_stats, "__AUTO_ANNOTATION__"),
-        ),
-    ] {
-        sample_stats.insert(key.to_owned(), n);
-    }
-    let mut body = statistics::body(&ds.labels, &stats, samples);
-    body.insert(
-        "data_path".into(),
-        json!(ds.input_path().unwrap_or_default()),
-    );
-    // Splitting into training and validation sets needs at least two labeled samples.
-    body.insert("data_spliting_enable".into(), json!(labeled >= 2));
-    body.insert("sample_stats".into(), json!(sample_stats));
-    Ok(Json(Value::Object(body)))
-}
-
-/// Obtaining Sample Search Condition — spec/api/obtaining_sample_search_condition.md
-async fn show_search_condition(
-    State(state): State<AppState>,
-    caller: Caller,
-    DatasetPath(dataset_id): DatasetPath,
-) -> ApiResult<Json<Value>> {
-    let options = state
-        .samples
-        .search_options(&caller.project_id, &dataset_id)
-        .await?;
-    let metadata: BTreeMap<String, Vec<String>> = options.metadata.into_iter().collect();
-    // Named as ModelArts names people who labeled: `human/<email>`.
-    let labelers: Vec<String> = options
-        .labelers
-        .iter()
-        .map(|email| format!("human/{email}"))
-        .collect();
-    Ok(Json(
-        json!({ "labelers": labelers, "labels": options.dataset.labels, "metadata": metadata }),
-    ))
 }
