@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use crate::both_backends;
 use crate::helpers::{assert_error, Backend, TestApp};
-use crate::samples::{add, b64, enc, list, names};
+use crate::sample_helpers::{add, b64, enc, list, names};
 
 both_backends!(
     label_properties_filter_the_sample_list,

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use crate::both_backends;
 use crate::helpers::{Backend, TestApp};
-use crate::samples::enc;
+use crate::sample_helpers::enc;
 
 both_backends!(every_page_of_every_scope_matches_the_model);
 

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::both_backends;
 use crate::helpers::{Backend, TestApp};
-use crate::samples::{label_stat, stats};
+use crate::sample_helpers::{label_stat, stats};
 
 both_backends!(statistics_follow_hard_examples_reasons_and_metadata);
 

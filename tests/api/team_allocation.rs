@@ -1,14 +1,17 @@
-//! Allocation below the API: two allocations of one task that looked at the same
-//! samples before either wrote give each sample its labelers once.
+//! Allocation of a task's samples to its labelers: two allocations of one task that
+//! looked at the same samples before either wrote give each sample its labelers once
+//! (below the API), a failed allocation lets the task be started again, and samples
+//! added later reach, balanced, the tasks that synchronize data and no other.
 
 use labelhive_domain::store::TeamTaskStore;
 use labelhive_store::SqlStore;
+use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::both_backends;
 use crate::helpers::{Backend, TestApp};
+use crate::team_helpers::{add_samples, items_of, sample_stats, tasks, team, wait_status};
 use crate::team_stats::ann_and_bob;
-use crate::team_tasks::{add_samples, wait_status};
 
 both_backends!(racing_allocations_give_a_sample_its_labelers_once);
 
@@ -116,5 +119,67 @@ async fn a_failed_allocation_lets_the_task_be_started_again(backend: Backend) {
         .unwrap()
         .iter()
         .all(|s| s["labelers"].as_array().unwrap().len() == 1));
+    app.stop().await;
+}
+
+both_backends!(samples_added_later_reach_tasks_that_synchronize_data);
+
+async fn samples_added_later_reach_tasks_that_synchronize_data(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let ds = app.new_dataset("arrivals").await;
+    add_samples(&app, &ds, &["a.jpg", "b.jpg", "c.jpg"], false).await;
+    let (team_id, w) = team(&app, "pair", &[("a@example.com", 0), ("b@example.com", 0)]).await;
+    let config = json!({"workforces": [{"workforce_id": team_id}]});
+    let mut ids = Vec::new();
+    for (name, sync) in [("follows", true), ("fixed", false)] {
+        let r = app
+            .post(
+                &tasks(&ds),
+                &json!({"task_name": name, "synchronize_data": sync, "workforces_config": config}),
+            )
+            .await;
+        let id = r.body["task_id"].as_str().unwrap().to_owned();
+        assert_eq!(
+            app.post(&format!("{}/{id}", tasks(&ds)), &json!({}))
+                .await
+                .status,
+            StatusCode::OK
+        );
+        wait_status(&app, &ds, &id, 1).await;
+        ids.push(id);
+    }
+    let a = app.worker_token(&w[0]).await;
+    let b = app.worker_token(&w[1]).await;
+    let count = |token: String, task: String| {
+        let (app, ds) = (&app, ds.clone());
+        async move { items_of(app, &token, &ds, &task, "").await.len() }
+    };
+    assert_eq!(
+        count(a.clone(), ids[0].clone()).await + count(b.clone(), ids[0].clone()).await,
+        3
+    );
+    // Three uploads later: the synchronizing task takes them, balanced; the other not.
+    add_samples(&app, &ds, &["d.jpg", "e.jpg", "f.jpg"], false).await;
+    let (na, nb) = (
+        count(a.clone(), ids[0].clone()).await,
+        count(b.clone(), ids[0].clone()).await,
+    );
+    assert_eq!(
+        (na + nb, na.abs_diff(nb)),
+        (6, 0),
+        "balanced: {na} and {nb}"
+    );
+    assert_eq!(
+        count(a.clone(), ids[1].clone()).await + count(b.clone(), ids[1].clone()).await,
+        3
+    );
+    let d = app
+        .get(&format!("{}/{}?sample_stats=true", tasks(&ds), ids[0]))
+        .await
+        .body;
+    assert_eq!(d["synchronize_data"], true);
+    assert_eq!(sample_stats(&d)[0], 6, "{d}");
     app.stop().await;
 }

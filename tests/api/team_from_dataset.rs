@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::both_backends;
 use crate::helpers::{assert_error_in, dataset_body, Backend, TestApp};
-use crate::team_tasks::{tasks, team, wait_status};
+use crate::team_helpers::{tasks, team, wait_status};
 
 both_backends!(a_dataset_created_with_its_team_starts_the_task_after_its_import);
 

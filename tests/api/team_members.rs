@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use crate::both_backends;
 use crate::helpers::{assert_error_in, free_port, Backend, TestApp};
 use crate::smtp::{self, code_in, SmtpSink};
-use crate::team_tasks::{add_samples, items_of, label, tasks, team, wait_status};
+use crate::team_helpers::{add_samples, items_of, label, tasks, team, wait_status};
 
 both_backends!(notify_emails_members_and_their_codes_sign_them_in);
 both_backends!(emails_wait_in_the_outbox_until_smtp_is_back);

@@ -9,8 +9,8 @@ use serde_json::{json, Value};
 
 use crate::both_backends;
 use crate::helpers::{assert_error_in, Backend, TestApp};
-use crate::samples::label_stat;
-use crate::team_tasks::{items_of, label, new_task, tasks, team, wait_status};
+use crate::sample_helpers::label_stat;
+use crate::team_helpers::{items_of, label, new_task, tasks, team, wait_status};
 
 both_backends!(task_statistics_cover_the_tasks_samples_by_state);
 
@@ -382,7 +382,7 @@ async fn dataset_lists_and_statistics_read_team_labeling(backend: Backend) {
         bob_names
     );
     // The labeler search condition: who submitted an annotation of the sample.
-    let by = |who: &str| crate::samples::enc(&json!([{ "labeler": who }]));
+    let by = |who: &str| crate::sample_helpers::enc(&json!([{ "labeler": who }]));
     assert_eq!(
         names(
             &app,

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::both_backends;
 use crate::helpers::{Backend, TestApp};
-use crate::team_tasks::{add_samples, dataset_labels, label, new_task, team, wait_status};
+use crate::team_helpers::{add_samples, dataset_labels, label, new_task, team, wait_status};
 
 both_backends!(a_synchronization_that_fails_for_good_ends_the_acceptance);
 

@@ -9,7 +9,7 @@ use crate::both_backends;
 use crate::exports::export;
 use crate::helpers::{assert_error, dataset_body, Backend, TestApp};
 use crate::imports::import;
-use crate::samples::{add, b64, list};
+use crate::sample_helpers::{add, b64, list};
 use crate::versions::{manifest, publish};
 
 both_backends!(usages_are_kept_published_imported_and_exported);
