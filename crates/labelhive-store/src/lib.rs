@@ -13,6 +13,7 @@ mod outbox;
 mod projects;
 mod rows;
 mod sample_index;
+mod sample_reads;
 mod samples;
 mod sql;
 mod sync;

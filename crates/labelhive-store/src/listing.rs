@@ -10,11 +10,11 @@ use labelhive_domain::store::StoreResult;
 use sqlx::{AnyPool, Row};
 
 use crate::counters::{label_scope, state_scope, BUCKET};
-use crate::db;
 use crate::filters::push_filter;
 use crate::rows::{self, SAMPLE_COLUMNS};
 use crate::sql::push_in;
 use crate::sql::{bind_all, Param, Sql};
+use crate::{db, sample_reads, Dialect};
 
 /// `SAMPLE_COLUMNS` qualified with the alias `s`.
 fn columns() -> String {
@@ -45,6 +45,7 @@ pub(crate) async fn sample(
 /// Those of `ids` that exist, in no particular order.
 pub(crate) async fn samples_by_id(
     pool: &AnyPool,
+    dialect: Dialect,
     dataset_id: &str,
     ids: &[String],
 ) -> StoreResult<Vec<Sample>> {
@@ -52,13 +53,12 @@ pub(crate) async fn samples_by_id(
     let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
     for chunk in refs.chunks(500) {
         let mut sql = Sql::new(&format!(
-            "select {SAMPLE_COLUMNS} from samples where dataset_id = "
+            "select seq, {SAMPLE_COLUMNS} from samples where dataset_id = "
         ));
         sql.bind(Param::Text(dataset_id.to_owned()));
         push_in(&mut sql, " and id", chunk);
-        for row in sql.query().fetch_all(pool).await.map_err(db)? {
-            out.push(rows::sample(&row)?);
-        }
+        let found = sample_reads::fetch(pool, dialect, &sql, "asc").await?;
+        out.extend(found.into_iter().map(|(_, s)| s));
     }
     Ok(out)
 }
@@ -86,13 +86,14 @@ fn scope_of(q: &SampleFilter) -> Option<String> {
 /// A page of samples and the number matching.
 pub(crate) async fn list(
     pool: &AnyPool,
+    dialect: Dialect,
     dataset_id: &str,
     q: &SampleFilter,
     page: SamplePage,
 ) -> StoreResult<(Vec<Sample>, i64)> {
     match scope_of(q) {
-        Some(scope) => list_scope(pool, dataset_id, &scope, page).await,
-        None => list_filtered(pool, dataset_id, q, page).await,
+        Some(scope) => list_scope(pool, dialect, dataset_id, &scope, page).await,
+        None => list_filtered(pool, dialect, dataset_id, q, page).await,
     }
 }
 
@@ -102,6 +103,7 @@ pub(crate) async fn list(
 /// turn it into a scan and sort of the whole dataset.
 async fn list_scope(
     pool: &AnyPool,
+    dialect: Dialect,
     dataset_id: &str,
     scope: &str,
     page: SamplePage,
@@ -151,7 +153,7 @@ async fn list_scope(
     let mut sql = match scope.split_once(':') {
         Some(("l", name)) => {
             let mut sql = Sql::new(&format!(
-                "select {cols} from sample_labels l join samples s on s.dataset_id = l.dataset_id \
+                "select s.seq as seq, {cols} from sample_labels l join samples s on s.dataset_id = l.dataset_id \
                  and s.seq = l.seq where l.dataset_id = "
             ));
             sql.bind(Param::Text(dataset_id.to_owned()));
@@ -164,7 +166,7 @@ async fn list_scope(
         }
         other => {
             let mut sql = Sql::new(&format!(
-                "select {cols} from samples s where s.dataset_id = "
+                "select s.seq as seq, {cols} from samples s where s.dataset_id = "
             ));
             sql.bind(Param::Text(dataset_id.to_owned()));
             if let Some(("s", state)) = other {
@@ -179,17 +181,14 @@ async fn list_scope(
     };
     sql.push(" limit ").bind(Param::Int(page.limit));
     sql.push(" offset ").bind(Param::Int(skip - before));
-    let rows = sql.query().fetch_all(pool).await.map_err(db)?;
-    let samples = rows
-        .iter()
-        .map(rows::sample)
-        .collect::<StoreResult<Vec<_>>>()?;
-    Ok((samples, total))
+    let samples = sample_reads::fetch(pool, dialect, &sql, dir).await?;
+    Ok((samples.into_iter().map(|(_, s)| s).collect(), total))
 }
 
 /// Pages any other filter with a count and an offset over the filtered rows.
 async fn list_filtered(
     pool: &AnyPool,
+    dialect: Dialect,
     dataset_id: &str,
     q: &SampleFilter,
     page: SamplePage,
@@ -205,25 +204,13 @@ async fn list_filtered(
         .try_get("n")
         .map_err(db)?;
     let dir = if page.ascending { "asc" } else { "desc" };
-    let mut params = filter.params().to_vec();
-    let text = format!(
-        "select {}{} order by s.seq {dir} limit ${} offset ${}",
-        columns(),
-        filter.text,
-        params.len() + 1,
-        params.len() + 2
-    );
-    params.push(Param::Int(page.limit));
-    params.push(Param::Int(page.offset.saturating_mul(page.limit)));
-    let rows = bind_all(sqlx::query(&text), &params)
-        .fetch_all(pool)
-        .await
-        .map_err(db)?;
-    let samples = rows
-        .iter()
-        .map(rows::sample)
-        .collect::<StoreResult<Vec<_>>>()?;
-    Ok((samples, total))
+    let mut sql = Sql::with_filter(&format!("select s.seq as seq, {}", columns()), &filter);
+    sql.push(&format!(" order by s.seq {dir} limit "))
+        .bind(Param::Int(page.limit));
+    sql.push(" offset ")
+        .bind(Param::Int(page.offset.saturating_mul(page.limit)));
+    let samples = sample_reads::fetch(pool, dialect, &sql, dir).await?;
+    Ok((samples.into_iter().map(|(_, s)| s).collect(), total))
 }
 
 /// The next `limit` samples matching `q` after sequence number `after`, in insertion
@@ -231,6 +218,7 @@ async fn list_filtered(
 /// with its position.
 pub(crate) async fn scan(
     pool: &AnyPool,
+    dialect: Dialect,
     dataset_id: &str,
     q: &SampleFilter,
     after: i64,
@@ -244,10 +232,7 @@ pub(crate) async fn scan(
     sql.push(" and s.seq > ").bind(Param::Int(after));
     push_filter(&mut sql, q);
     sql.push(" order by s.seq limit ").bind(Param::Int(limit));
-    let rows = sql.query().fetch_all(pool).await.map_err(db)?;
-    rows.iter()
-        .map(|r| Ok((r.try_get::<i64, _>("seq").map_err(db)?, rows::sample(r)?)))
-        .collect()
+    sample_reads::fetch(pool, dialect, &sql, "asc").await
 }
 
 /// Nonzero sample counters: states, hard examples, hard reasons.

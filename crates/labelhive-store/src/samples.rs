@@ -13,17 +13,18 @@ use labelhive_domain::store::{
     NewSample, RegisterOutcome, SampleStore, StoreError, StoreResult, WriteMode,
 };
 use labelhive_domain::time::now_ms;
+use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use crate::combine::combined;
 use crate::counters::{tally, Counters, Side, Tally};
 use crate::jobs::{record_progress, Progress};
-use crate::rows::to_json;
+use crate::rows::{self, to_json};
 use crate::sample_index::{
     delete_index_rows, delete_label_rows, insert_label_rows, insert_metadata_rows,
 };
-use crate::sql::{push_in, Param, Sql};
-use crate::{db, label_props, listing, SqlStore};
+use crate::sql::{dialect_of, push_in, Param, Sql};
+use crate::{db, label_props, listing, sample_reads, Dialect, SqlStore};
 
 /// Rows per multi-row statement: at most 15 parameters each keeps far below both
 /// engines' parameter limits.
@@ -127,7 +128,7 @@ impl SampleStore for SqlStore {
     }
 
     async fn samples_by_id(&self, dataset_id: &str, ids: &[String]) -> StoreResult<Vec<Sample>> {
-        listing::samples_by_id(&self.pool, dataset_id, ids).await
+        listing::samples_by_id(&self.pool, self.dialect, dataset_id, ids).await
     }
 
     async fn list_samples(
@@ -136,7 +137,7 @@ impl SampleStore for SqlStore {
         q: &SampleFilter,
         page: SamplePage,
     ) -> StoreResult<(Vec<Sample>, i64)> {
-        listing::list(&self.pool, dataset_id, q, page).await
+        listing::list(&self.pool, self.dialect, dataset_id, q, page).await
     }
 
     async fn scan_samples(
@@ -146,7 +147,7 @@ impl SampleStore for SqlStore {
         after: i64,
         limit: i64,
     ) -> StoreResult<Vec<(i64, Sample)>> {
-        listing::scan(&self.pool, dataset_id, q, after, limit).await
+        listing::scan(&self.pool, self.dialect, dataset_id, q, after, limit).await
     }
 
     async fn sample_counters(&self, dataset_id: &str) -> StoreResult<Vec<(String, i64)>> {
@@ -417,39 +418,66 @@ pub(crate) async fn existing(
     ids: &[&str],
 ) -> StoreResult<HashMap<String, Existing>> {
     let mut out = HashMap::with_capacity(ids.len());
+    let dialect = dialect_of(tx);
     for chunk in ids.chunks(ROWS_PER_STATEMENT * 2) {
         let mut sql = Sql::new(
             "select id, seq, labels, metadata, status, path, hard from samples where dataset_id = ",
         );
         sql.bind(Param::Text(dataset_id.to_owned()));
         push_in(&mut sql, " and id", chunk);
-        for row in sql.query_for(tx).fetch_all(&mut **tx).await.map_err(db)? {
-            let labels: String = row.try_get("labels").map_err(db)?;
-            let labels: Vec<SampleLabel> =
-                serde_json::from_str(&labels).map_err(StoreError::other)?;
-            let metadata: String = row.try_get("metadata").map_err(db)?;
-            let metadata: SampleMetadata =
-                serde_json::from_str(&metadata).map_err(StoreError::other)?;
-            let status: String = row.try_get("status").map_err(db)?;
-            out.insert(
-                row.try_get("id").map_err(db)?,
-                Existing {
-                    seq: row.try_get("seq").map_err(db)?,
-                    tally: tally(&labels),
-                    keys: counter::keys(
-                        &status,
-                        row.try_get::<i64, _>("hard").map_err(db)? != 0,
-                        &labels,
-                        &metadata,
-                    ),
-                    status,
-                    path: row.try_get("path").map_err(db)?,
-                    label_props: label_props::any_indexed(&labels),
-                },
-            );
+        let rows: Vec<ExistingRow> = match dialect {
+            Dialect::Sqlite => {
+                let array = "json_array(id, seq, json(labels), json(metadata), status, path, hard)";
+                sample_reads::document(&mut **tx, &sql, array, "seq").await?
+            }
+            Dialect::Postgres => {
+                let rows = sql.query_for(tx).fetch_all(&mut **tx).await.map_err(db)?;
+                rows.iter()
+                    .map(ExistingRow::read)
+                    .collect::<StoreResult<_>>()?
+            }
+        };
+        for ExistingRow(id, seq, labels, metadata, status, path, hard) in rows {
+            let existing = Existing {
+                seq,
+                tally: tally(&labels),
+                keys: counter::keys(&status, hard != 0, &labels, &metadata),
+                status,
+                path,
+                label_props: label_props::any_indexed(&labels),
+            };
+            out.insert(id, existing);
         }
     }
     Ok(out)
+}
+
+/// What a write needs of a stored sample: id, seq, labels, metadata, status, path, hard.
+#[derive(serde::Deserialize)]
+struct ExistingRow(
+    String,
+    i64,
+    Vec<SampleLabel>,
+    SampleMetadata,
+    String,
+    String,
+    i64,
+);
+
+impl ExistingRow {
+    fn read(row: &AnyRow) -> StoreResult<Self> {
+        let labels: String = row.try_get("labels").map_err(db)?;
+        let metadata: String = row.try_get("metadata").map_err(db)?;
+        Ok(Self(
+            row.try_get("id").map_err(db)?,
+            row.try_get("seq").map_err(db)?,
+            rows::json(&labels, "sample labels")?,
+            rows::json(&metadata, "sample metadata")?,
+            row.try_get("status").map_err(db)?,
+            row.try_get("path").map_err(db)?,
+            row.try_get("hard").map_err(db)?,
+        ))
+    }
 }
 
 /// Inserts new samples and replaces the labels, metadata and flags of existing ones.

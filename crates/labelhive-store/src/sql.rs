@@ -7,6 +7,8 @@ use sqlx::any::AnyArguments;
 use sqlx::query::Query;
 use sqlx::Any;
 
+use crate::Dialect;
+
 /// A bound value.
 #[derive(Debug, Clone)]
 pub(crate) enum Param {
@@ -49,6 +51,16 @@ impl Sql {
         }
     }
 
+    /// `inner` between `head` and `tail`, with its parameters: a statement over a
+    /// subquery.
+    pub fn around(head: &str, inner: &Sql, tail: &str) -> Self {
+        Self {
+            text: format!("{head}{}{tail}", inner.text),
+            positional: format!("{head}{}{tail}", inner.positional),
+            params: inner.params.clone(),
+        }
+    }
+
     /// Appends raw SQL.
     pub fn push(&mut self, s: &str) -> &mut Self {
         self.text.push_str(s);
@@ -72,10 +84,14 @@ impl Sql {
 
     /// The query for `conn`'s backend: bare `?` placeholders on SQLite.
     pub fn query_for(&self, conn: &sqlx::AnyConnection) -> Query<'_, Any, AnyArguments<'_>> {
-        let text = if conn.backend_name() == "SQLite" {
-            &self.positional
-        } else {
-            &self.text
+        self.query_on(dialect_of(conn))
+    }
+
+    /// The query for `dialect`: bare `?` placeholders on SQLite.
+    pub fn query_on(&self, dialect: Dialect) -> Query<'_, Any, AnyArguments<'_>> {
+        let text = match dialect {
+            Dialect::Sqlite => &self.positional,
+            Dialect::Postgres => &self.text,
         };
         bind_all(sqlx::query(text), &self.params)
     }
@@ -83,6 +99,15 @@ impl Sql {
     /// The query, ready to execute.
     pub fn query(&self) -> Query<'_, Any, AnyArguments<'_>> {
         bind_all(sqlx::query(&self.text), &self.params)
+    }
+}
+
+/// The dialect of an open connection.
+pub(crate) fn dialect_of(conn: &sqlx::AnyConnection) -> Dialect {
+    if conn.backend_name() == "SQLite" {
+        Dialect::Sqlite
+    } else {
+        Dialect::Postgres
     }
 }
 
