@@ -210,6 +210,17 @@ async fn publishing_snapshots_samples_and_writes_the_manifest(backend: Backend) 
     assert_eq!(none["sample_count"], 2);
     let bees = sample_page(&app, &id, &format!("version_id={v1_id}&label_name=Bees")).await;
     assert_eq!(bees["sample_count"], 5);
+    // A filtered page comes newest first too (the names follow the publish order).
+    let names: Vec<&str> = bees["samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["sample_name"].as_str().unwrap())
+        .collect();
+    let mut newest_first = names.clone();
+    newest_first.sort_unstable_by(|a, b| b.cmp(a));
+    assert_eq!(names.len(), 5);
+    assert_eq!(names, newest_first);
     let r = app
         .get(&format!(
             "/datasets/{id}/data-annotations/samples?version_id={v1_id}&label_type=0"

@@ -8,14 +8,15 @@ use labelhive_domain::store::StoreResult;
 use labelhive_domain::version::Version;
 use sqlx::{Any, AnyPool, Row, Transaction};
 
-use crate::db;
-use crate::rows::{self, to_json};
+use crate::rows::to_json;
 use crate::sql::{like_escape, Param, Sql};
+use crate::{db, sample_reads, Dialect};
 
-/// Columns of `version_samples` read as a sample.
+/// Columns of `version_samples` read as a sample, the position named as
+/// [`sample_reads::fetch`] wants the order key.
 const VERSION_SAMPLE_COLUMNS: &str =
-    "id, dataset_id, path, name, size, sample_type, status, labels, metadata, create_time, update_time, \
-     sample_usage";
+    "pos as seq, id, dataset_id, path, name, size, sample_type, status, labels, metadata, \
+     create_time, update_time, sample_usage";
 
 /// Rows per multi-row insert (15 parameters each, well under both backends' limits).
 const ROWS_PER_INSERT: usize = 200;
@@ -69,26 +70,37 @@ pub(crate) async fn insert(
 /// Up to `limit` samples of a version after position `after`, in order.
 pub(crate) async fn page(
     pool: &AnyPool,
+    dialect: Dialect,
     version_id: &str,
     after: i64,
     limit: i64,
 ) -> StoreResult<Vec<Sample>> {
-    let rows = sqlx::query(&format!(
-        "select {VERSION_SAMPLE_COLUMNS} from version_samples \
-         where version_id = $1 and pos > $2 and pos <= $3 order by pos"
-    ))
-    .bind(version_id)
-    .bind(after)
-    .bind(after.saturating_add(limit))
-    .fetch_all(pool)
-    .await
-    .map_err(db)?;
-    rows.iter().map(rows::sample).collect()
+    let mut sql = Sql::new(&format!(
+        "select {VERSION_SAMPLE_COLUMNS} from version_samples where version_id = "
+    ));
+    sql.bind(Param::Text(version_id.to_owned()));
+    sql.push(" and pos > ").bind(Param::Int(after));
+    sql.push(" and pos <= ")
+        .bind(Param::Int(after.saturating_add(limit)));
+    sql.push(" order by pos");
+    samples_of(pool, dialect, &sql, "asc").await
+}
+
+/// The samples of `sql` (a select of [`VERSION_SAMPLE_COLUMNS`]) in position order.
+async fn samples_of(
+    pool: &AnyPool,
+    dialect: Dialect,
+    sql: &Sql,
+    dir: &str,
+) -> StoreResult<Vec<Sample>> {
+    let rows = sample_reads::fetch(pool, dialect, sql, dir).await?;
+    Ok(rows.into_iter().map(|(_, s)| s).collect())
 }
 
 /// One page of a version's samples, filtered by state or label, with the total.
 pub(crate) async fn list(
     pool: &AnyPool,
+    dialect: Dialect,
     v: &Version,
     q: &SampleFilter,
     page: SamplePage,
@@ -107,17 +119,14 @@ pub(crate) async fn list(
             )
         };
         let dir = if page.ascending { "asc" } else { "desc" };
-        let rows = sqlx::query(&format!(
-            "select {VERSION_SAMPLE_COLUMNS} from version_samples \
-             where version_id = $1 and pos > $2 and pos <= $3 order by pos {dir}"
-        ))
-        .bind(&v.id)
-        .bind(lo.max(0))
-        .bind(hi.max(0))
-        .fetch_all(pool)
-        .await
-        .map_err(db)?;
-        let samples = rows.iter().map(rows::sample).collect::<StoreResult<_>>()?;
+        let mut sql = Sql::new(&format!(
+            "select {VERSION_SAMPLE_COLUMNS} from version_samples where version_id = "
+        ));
+        sql.bind(Param::Text(v.id.clone()));
+        sql.push(" and pos > ").bind(Param::Int(lo.max(0)));
+        sql.push(" and pos <= ").bind(Param::Int(hi.max(0)));
+        sql.push(&format!(" order by pos {dir}"));
+        let samples = samples_of(pool, dialect, &sql, dir).await?;
         return Ok((samples, total));
     }
     let mut filter = Sql::new(" from version_samples where version_id = ");
@@ -146,7 +155,6 @@ pub(crate) async fn list(
         .bind(Param::Int(page.limit))
         .push(" offset ")
         .bind(Param::Int(skip));
-    let rows = rows.query().fetch_all(pool).await.map_err(db)?;
-    let samples = rows.iter().map(rows::sample).collect::<StoreResult<_>>()?;
+    let samples = samples_of(pool, dialect, &rows, dir).await?;
     Ok((samples, total))
 }

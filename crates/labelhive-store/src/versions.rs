@@ -18,9 +18,9 @@ use sqlx::{Any, Row, Transaction};
 
 use crate::datasets::load_in_tx;
 use crate::jobs::insert_job;
-use crate::rows::{self, to_json, SAMPLE_COLUMNS};
+use crate::rows::{to_json, SAMPLE_COLUMNS};
 use crate::sql::{Param, Sql};
-use crate::{db, on_unique, version_samples, SqlStore};
+use crate::{db, on_unique, sample_reads, version_samples, SqlStore};
 
 /// Columns of `versions`, in the order [`version`] reads them.
 const VERSION_COLUMNS: &str = "id, dataset_id, name, description, status, version_format, \
@@ -258,25 +258,18 @@ impl VersionStore for SqlStore {
         let last_seq: i64 = row.try_get("last_seq").map_err(db)?;
         let copied_seq: i64 = row.try_get("copied_seq").map_err(db)?;
         let copied: i64 = row.try_get("copied").map_err(db)?;
-        let rows = sqlx::query(&format!(
-            "select {SAMPLE_COLUMNS}, seq from samples where dataset_id = $1 and seq > $2 and seq <= $3 \
-             order by seq limit $4"
-        ))
-        .bind(&dataset_id)
-        .bind(copied_seq)
-        .bind(last_seq)
-        .bind(limit)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(db)?;
-        let Some(last) = rows.last() else {
+        let mut sql = Sql::new(&format!(
+            "select seq, {SAMPLE_COLUMNS} from samples where dataset_id = "
+        ));
+        sql.bind(Param::Text(dataset_id));
+        sql.push(" and seq > ").bind(Param::Int(copied_seq));
+        sql.push(" and seq <= ").bind(Param::Int(last_seq));
+        sql.push(" order by seq limit ").bind(Param::Int(limit));
+        let rows = sample_reads::fetch(&mut *tx, self.dialect, &sql, "asc").await?;
+        let Some(new_seq) = rows.last().map(|(seq, _)| *seq) else {
             return Ok(CopyOutcome::Done);
         };
-        let new_seq: i64 = last.try_get("seq").map_err(db)?;
-        let samples = rows
-            .iter()
-            .map(rows::sample)
-            .collect::<StoreResult<Vec<_>>>()?;
+        let samples: Vec<Sample> = rows.into_iter().map(|(_, s)| s).collect();
         let pos = version_samples::insert(&mut tx, version_id, copied, &samples).await?;
         sqlx::query(
             "update versions set copied_seq = $1, copied = $2, update_time = $3 where id = $4",
@@ -298,7 +291,7 @@ impl VersionStore for SqlStore {
         after: i64,
         limit: i64,
     ) -> StoreResult<Vec<Sample>> {
-        version_samples::page(&self.pool, version_id, after, limit).await
+        version_samples::page(&self.pool, self.dialect, version_id, after, limit).await
     }
 
     async fn list_version_samples(
@@ -307,7 +300,7 @@ impl VersionStore for SqlStore {
         q: &SampleFilter,
         page: SamplePage,
     ) -> StoreResult<(Vec<Sample>, i64)> {
-        version_samples::list(&self.pool, v, q, page).await
+        version_samples::list(&self.pool, self.dialect, v, q, page).await
     }
 
     async fn publish_version(&self, v: &Version) -> StoreResult<bool> {
