@@ -43,36 +43,21 @@ const SAMPLE_ARRAY: &str = "json_array(seq, id, dataset_id, path, name, size, sa
 
 impl From<SampleArray> for (i64, Sample) {
     fn from(a: SampleArray) -> Self {
-        let SampleArray(
-            seq,
-            id,
-            dataset_id,
-            path,
-            name,
-            size,
-            sample_type,
-            status,
-            labels,
-            metadata,
-            create_time,
-            update_time,
-            usage,
-        ) = a;
         let sample = Sample {
-            id,
-            dataset_id,
-            path,
-            name,
-            size,
-            sample_type,
-            status,
-            labels,
-            metadata,
-            create_time,
-            update_time,
-            usage,
+            id: a.1,
+            dataset_id: a.2,
+            path: a.3,
+            name: a.4,
+            size: a.5,
+            sample_type: a.6,
+            status: a.7,
+            labels: a.8,
+            metadata: a.9,
+            create_time: a.10,
+            update_time: a.11,
+            usage: a.12,
         };
-        (seq, sample)
+        (a.0, sample)
     }
 }
 
