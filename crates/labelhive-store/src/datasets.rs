@@ -221,13 +221,7 @@ impl DatasetStore for SqlStore {
                 .bind(Param::Text(fmt.clone()))
                 .push(")");
         }
-        let count_sql = format!("select count(*) as n{}", filter.text);
-        let total: i64 = crate::sql::bind_all(sqlx::query(&count_sql), filter.params())
-            .fetch_one(&self.pool)
-            .await
-            .map_err(db)?
-            .try_get("n")
-            .map_err(db)?;
+        let total = Sql::count(&filter, &self.pool).await?;
         let dir = if q.ascending { "asc" } else { "desc" };
         let key = match q.sort_by {
             DatasetSort::CreateTime => "d.create_time",

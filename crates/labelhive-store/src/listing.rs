@@ -13,7 +13,7 @@ use crate::counters::{label_scope, state_scope, BUCKET};
 use crate::filters::push_filter;
 use crate::rows::{self, SAMPLE_COLUMNS};
 use crate::sql::push_in;
-use crate::sql::{bind_all, Param, Sql};
+use crate::sql::{Param, Sql};
 use crate::{db, sample_reads, Dialect};
 
 /// `SAMPLE_COLUMNS` qualified with the alias `s`.
@@ -57,8 +57,7 @@ pub(crate) async fn samples_by_id(
         ));
         sql.bind(Param::Text(dataset_id.to_owned()));
         push_in(&mut sql, " and id", chunk);
-        let found = sample_reads::fetch(pool, dialect, &sql, "asc").await?;
-        out.extend(found.into_iter().map(|(_, s)| s));
+        out.extend(sample_reads::samples(pool, dialect, &sql, "asc").await?);
     }
     Ok(out)
 }
@@ -181,8 +180,8 @@ async fn list_scope(
     };
     sql.push(" limit ").bind(Param::Int(page.limit));
     sql.push(" offset ").bind(Param::Int(skip - before));
-    let samples = sample_reads::fetch(pool, dialect, &sql, dir).await?;
-    Ok((samples.into_iter().map(|(_, s)| s).collect(), total))
+    let samples = sample_reads::samples(pool, dialect, &sql, dir).await?;
+    Ok((samples, total))
 }
 
 /// Pages any other filter with a count and an offset over the filtered rows.
@@ -196,21 +195,15 @@ async fn list_filtered(
     let mut filter = Sql::new(" from samples s where s.dataset_id = ");
     filter.bind(Param::Text(dataset_id.to_owned()));
     push_filter(&mut filter, q);
-    let count_sql = format!("select count(*) as n{}", filter.text);
-    let total: i64 = bind_all(sqlx::query(&count_sql), filter.params())
-        .fetch_one(pool)
-        .await
-        .map_err(db)?
-        .try_get("n")
-        .map_err(db)?;
+    let total = Sql::count(&filter, pool).await?;
     let dir = if page.ascending { "asc" } else { "desc" };
     let mut sql = Sql::with_filter(&format!("select s.seq as seq, {}", columns()), &filter);
     sql.push(&format!(" order by s.seq {dir} limit "))
         .bind(Param::Int(page.limit));
     sql.push(" offset ")
         .bind(Param::Int(page.offset.saturating_mul(page.limit)));
-    let samples = sample_reads::fetch(pool, dialect, &sql, dir).await?;
-    Ok((samples.into_iter().map(|(_, s)| s).collect(), total))
+    let samples = sample_reads::samples(pool, dialect, &sql, dir).await?;
+    Ok((samples, total))
 }
 
 /// The next `limit` samples matching `q` after sequence number `after`, in insertion

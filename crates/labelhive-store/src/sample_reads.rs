@@ -88,6 +88,20 @@ where
     }
 }
 
+/// [`fetch`] without the sequence numbers.
+pub(crate) async fn samples<'c, E>(
+    conn: E,
+    dialect: Dialect,
+    select: &Sql,
+    dir: &str,
+) -> StoreResult<Vec<Sample>>
+where
+    E: Executor<'c, Database = Any>,
+{
+    let rows = fetch(conn, dialect, select, dir).await?;
+    Ok(rows.into_iter().map(|(_, s)| s).collect())
+}
+
 /// On SQLite: runs `select` so that its rows come back as one JSON array of `array`
 /// (a `json_array(...)` of the select's result columns) in `order`, and decodes it.
 pub(crate) async fn document<'c, E, T>(

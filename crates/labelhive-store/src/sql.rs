@@ -3,11 +3,12 @@
 //! sqlx's `QueryBuilder` writes `?` placeholders for the `Any` driver, which
 //! PostgreSQL refuses; both backends accept `$1, $2, ...`, so this numbers them itself.
 
+use labelhive_domain::store::StoreResult;
 use sqlx::any::AnyArguments;
 use sqlx::query::Query;
-use sqlx::Any;
+use sqlx::{Any, AnyPool, Row};
 
-use crate::Dialect;
+use crate::{db, Dialect};
 
 /// A bound value.
 #[derive(Debug, Clone)]
@@ -94,6 +95,17 @@ impl Sql {
             Dialect::Postgres => &self.text,
         };
         bind_all(sqlx::query(text), &self.params)
+    }
+
+    /// How many rows `filter` (a `from ... where ...` clause) selects.
+    pub async fn count(filter: &Sql, pool: &AnyPool) -> StoreResult<i64> {
+        Sql::with_filter("select count(*) as n", filter)
+            .query()
+            .fetch_one(pool)
+            .await
+            .map_err(db)?
+            .try_get("n")
+            .map_err(db)
     }
 
     /// The query, ready to execute.

@@ -233,13 +233,7 @@ impl SqlStore {
             .bind(Param::Text(task.id.clone()));
         push_item_filter(&mut filter, f);
         push_filter(&mut filter, samples);
-        let total: i64 = Sql::with_filter("select count(*) as n", &filter)
-            .query()
-            .fetch_one(&self.pool)
-            .await
-            .map_err(db)?
-            .try_get("n")
-            .map_err(db)?;
+        let total = Sql::count(&filter, &self.pool).await?;
         let sample_columns: Vec<String> = SAMPLE_COLUMNS
             .split(", ")
             .map(|c| format!("s.{c}"))

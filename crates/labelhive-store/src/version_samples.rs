@@ -6,7 +6,7 @@ use labelhive_domain::sample::{Sample, SamplePage};
 use labelhive_domain::search::SampleFilter;
 use labelhive_domain::store::StoreResult;
 use labelhive_domain::version::Version;
-use sqlx::{Any, AnyPool, Row, Transaction};
+use sqlx::{Any, AnyPool, Transaction};
 
 use crate::rows::to_json;
 use crate::sql::{like_escape, Param, Sql};
@@ -83,18 +83,7 @@ pub(crate) async fn page(
     sql.push(" and pos <= ")
         .bind(Param::Int(after.saturating_add(limit)));
     sql.push(" order by pos");
-    samples_of(pool, dialect, &sql, "asc").await
-}
-
-/// The samples of `sql` (a select of [`VERSION_SAMPLE_COLUMNS`]) in position order.
-async fn samples_of(
-    pool: &AnyPool,
-    dialect: Dialect,
-    sql: &Sql,
-    dir: &str,
-) -> StoreResult<Vec<Sample>> {
-    let rows = sample_reads::fetch(pool, dialect, sql, dir).await?;
-    Ok(rows.into_iter().map(|(_, s)| s).collect())
+    sample_reads::samples(pool, dialect, &sql, "asc").await
 }
 
 /// One page of a version's samples, filtered by state or label, with the total.
@@ -126,7 +115,7 @@ pub(crate) async fn list(
         sql.push(" and pos > ").bind(Param::Int(lo.max(0)));
         sql.push(" and pos <= ").bind(Param::Int(hi.max(0)));
         sql.push(&format!(" order by pos {dir}"));
-        let samples = samples_of(pool, dialect, &sql, dir).await?;
+        let samples = sample_reads::samples(pool, dialect, &sql, dir).await?;
         return Ok((samples, total));
     }
     let mut filter = Sql::new(" from version_samples where version_id = ");
@@ -142,19 +131,13 @@ pub(crate) async fn list(
             .bind(Param::Text(format!("%|{}|%", like_escape(name))))
             .push(" escape '\\'");
     }
-    let total: i64 = Sql::with_filter("select count(*) as n", &filter)
-        .query()
-        .fetch_one(pool)
-        .await
-        .map_err(db)?
-        .try_get("n")
-        .map_err(db)?;
+    let total = Sql::count(&filter, pool).await?;
     let dir = if page.ascending { "asc" } else { "desc" };
     let mut rows = Sql::with_filter(&format!("select {VERSION_SAMPLE_COLUMNS}"), &filter);
     rows.push(&format!(" order by pos {dir} limit "))
         .bind(Param::Int(page.limit))
         .push(" offset ")
         .bind(Param::Int(skip));
-    let samples = samples_of(pool, dialect, &rows, dir).await?;
+    let samples = sample_reads::samples(pool, dialect, &rows, dir).await?;
     Ok((samples, total))
 }

@@ -205,13 +205,7 @@ impl VersionStore for SqlStore {
                 .push(" and version_format = ")
                 .bind(Param::Text(f.clone()));
         }
-        let total: i64 = Sql::with_filter("select count(*) as n", &filter)
-            .query()
-            .fetch_one(&self.pool)
-            .await
-            .map_err(db)?
-            .try_get("n")
-            .map_err(db)?;
+        let total = Sql::count(&filter, &self.pool).await?;
         let mut page = Sql::with_filter(&format!("select {VERSION_COLUMNS}"), &filter);
         page.push(" order by create_time desc, id desc limit ")
             .bind(Param::Int(q.limit))

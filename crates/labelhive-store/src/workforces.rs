@@ -91,13 +91,7 @@ impl SqlStore {
         o: &Order<'_>,
         read: fn(&AnyRow) -> Result<T, StoreError>,
     ) -> StoreResult<(Vec<T>, i64)> {
-        let total: i64 = Sql::with_filter("select count(*) as n", filter)
-            .query()
-            .fetch_one(&self.pool)
-            .await
-            .map_err(db)?
-            .try_get("n")
-            .map_err(db)?;
+        let total = Sql::count(filter, &self.pool).await?;
         let dir = if o.ascending { "asc" } else { "desc" };
         let mut page = Sql::with_filter(&format!("select {columns}"), filter);
         page.push(&format!(
