@@ -6,13 +6,13 @@ use std::collections::{BTreeMap, HashSet};
 
 use labelhive_domain::annotation::SampleLabel;
 use labelhive_domain::sample::state;
+
 use labelhive_domain::store::StoreResult;
 use sqlx::{Any, Transaction};
 
-use crate::datasets::record_metric;
-use crate::db;
+use crate::datasets::metric_point;
 use crate::sql::push_in;
-use crate::sql::{Param, Sql};
+use crate::sql::{Param, Script, Sql};
 use labelhive_domain::time::now_ms;
 
 /// Sequence numbers per paging bucket (see migration 0003).
@@ -67,6 +67,26 @@ impl<'a> Side<'a> {
             status,
             keys: &[],
         }
+    }
+}
+
+/// What a sample write gathers before its commit: the statements still to run and
+/// the counter deltas of every change.
+#[derive(Debug, Default)]
+pub(crate) struct Pending {
+    pub script: Script,
+    pub counters: Counters,
+}
+
+impl Pending {
+    /// Adds the counter updates to the statements and runs them all inside `tx`.
+    pub async fn run(self, tx: &mut Transaction<'_, Any>, dataset_id: &str) -> StoreResult<()> {
+        let Pending {
+            mut script,
+            counters,
+        } = self;
+        counters.flush(&mut script, dataset_id);
+        script.run(tx).await
     }
 }
 
@@ -153,7 +173,7 @@ impl Counters {
     }
 
     /// Writes every delta.
-    pub async fn flush(self, tx: &mut Transaction<'_, Any>, dataset_id: &str) -> StoreResult<()> {
+    pub fn flush(self, script: &mut Script, dataset_id: &str) {
         // All label counters in one statement: a relabel usually moves two labels.
         let labels: Vec<_> = self
             .labels
@@ -175,7 +195,7 @@ impl Counters {
                 .bind(Param::Text(dataset_id.to_owned()));
             let names: Vec<&str> = chunk.iter().map(|(n, _)| n.as_str()).collect();
             push_in(&mut sql, " and name", &names);
-            sql.query_for(tx).execute(&mut **tx).await.map_err(db)?;
+            script.add(sql);
         }
         let states: Vec<_> = self.states.iter().filter(|(_, n)| **n != 0).collect();
         for chunk in states.chunks(ROWS_PER_STATEMENT) {
@@ -191,7 +211,7 @@ impl Counters {
                     .push(")");
             }
             sql.push(" on conflict (dataset_id, state) do update set n = sample_state_counts.n + excluded.n");
-            sql.query_for(tx).execute(&mut **tx).await.map_err(db)?;
+            script.add(sql);
         }
         let pages: Vec<_> = self.pages.iter().filter(|(_, n)| **n != 0).collect();
         for chunk in pages.chunks(ROWS_PER_STATEMENT) {
@@ -211,29 +231,31 @@ impl Counters {
             sql.push(
                 " on conflict (dataset_id, scope, bucket) do update set n = sample_pages.n + excluded.n",
             );
-            sql.query_for(tx).execute(&mut **tx).await.map_err(db)?;
+            script.add(sql);
         }
         if self.total != 0 || self.annotated != 0 || self.deleted != 0 || self.next_seq.is_some() {
-            sqlx::query(
-                "update datasets set total_sample_count = total_sample_count + $1, \
-                 annotated_sample_count = annotated_sample_count + $2, \
-                 deleted_sample_count = deleted_sample_count + $3, \
-                 next_seq = case when $4 > next_seq then $4 else next_seq end where id = $5",
-            )
-            .bind(self.total)
-            .bind(self.annotated)
-            .bind(self.deleted)
-            .bind(self.next_seq.unwrap_or(0))
-            .bind(dataset_id)
-            .execute(&mut **tx)
-            .await
-            .map_err(db)?;
+            let mut sql =
+                Sql::new("update datasets set total_sample_count = total_sample_count + ");
+            sql.bind(Param::Int(self.total))
+                .push(", annotated_sample_count = annotated_sample_count + ")
+                .bind(Param::Int(self.annotated))
+                .push(", deleted_sample_count = deleted_sample_count + ")
+                .bind(Param::Int(self.deleted));
+            if let Some(next) = self.next_seq {
+                sql.push(", next_seq = case when ")
+                    .bind(Param::Int(next))
+                    .push(" > next_seq then ")
+                    .bind(Param::Int(next))
+                    .push(" else next_seq end");
+            }
+            sql.push(" where id = ")
+                .bind(Param::Text(dataset_id.to_owned()));
+            script.add(sql);
         }
         // The metrics series has a point per minute in which these counts changed.
         if self.total != 0 || self.annotated != 0 {
-            record_metric(tx, dataset_id, now_ms()).await?;
+            script.add(metric_point(dataset_id, now_ms()));
         }
-        Ok(())
     }
 }
 

@@ -26,17 +26,28 @@ pub(crate) async fn record_metric(
     dataset_id: &str,
     now: i64,
 ) -> StoreResult<()> {
-    sqlx::query(
-        "insert into dataset_metrics (dataset_id, minute, total, annotated) \
-         select id, $2, total_sample_count, annotated_sample_count from datasets where id = $1 \
-         on conflict (dataset_id, minute) do update set total = excluded.total, annotated = excluded.annotated",
-    )
-    .bind(dataset_id)
-    .bind(now - now.rem_euclid(60_000))
-    .execute(&mut **tx)
-    .await
-    .map_err(db)?;
+    metric_point(dataset_id, now)
+        .query_for(tx)
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
     Ok(())
+}
+
+/// The statement behind [`record_metric`], for a [`crate::sql::Script`].
+pub(crate) fn metric_point(dataset_id: &str, now: i64) -> Sql {
+    let mut sql = Sql::new(
+        "insert into dataset_metrics (dataset_id, minute, total, annotated) \
+         select id, ",
+    );
+    sql.bind(Param::Int(now - now.rem_euclid(60_000)))
+        .push(", total_sample_count, annotated_sample_count from datasets where id = ")
+        .bind(Param::Text(dataset_id.to_owned()))
+        .push(
+            " on conflict (dataset_id, minute) do update set total = excluded.total, \
+             annotated = excluded.annotated",
+        );
+    sql
 }
 
 async fn labels_of(

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use labelhive_domain::store::{ImportBatch, ImportStore, RegisterOutcome, StoreResult};
 use labelhive_domain::time::now_ms;
 
-use crate::counters::Counters;
+use crate::counters::Pending;
 use crate::jobs::{record_progress, Progress};
 use crate::samples::{insert_plain, lock_dataset, write_in_tx};
 use crate::{db, SqlStore};
@@ -32,31 +32,31 @@ impl ImportStore for SqlStore {
             return Ok(RegisterOutcome::Abandoned);
         };
         let mut next = locked;
-        let mut counters = Counters::default();
+        let mut pending = Pending::default();
         let mut written = insert_plain(
             &mut tx,
             dataset_id,
             batch.plain,
             &mut next,
-            &mut counters,
+            &mut pending.counters,
             now,
         )
         .await?;
         if !batch.labeled.is_empty() {
             let done = write_in_tx(
                 &mut tx,
+                &mut pending,
                 dataset_id,
                 batch.labeled,
                 batch.mode,
                 &mut next,
-                &mut counters,
                 now,
             )
             .await?;
             written += done.iter().filter(|w| **w).count() as i64;
         }
-        counters.next_seq(locked, next);
-        counters.flush(&mut tx, dataset_id).await?;
+        pending.counters.next_seq(locked, next);
+        pending.run(&mut tx, dataset_id).await?;
         tx.commit().await.map_err(db)?;
         Ok(RegisterOutcome::Registered(written))
     }

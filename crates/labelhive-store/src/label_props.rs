@@ -5,12 +5,9 @@
 use labelhive_domain::annotation::SampleLabel;
 use labelhive_domain::search::{BoolOp, LabelTerm};
 use serde_json::Value;
-use sqlx::{Any, Transaction};
 
-use crate::db;
 use crate::sample_index::delete_index_rows;
-use crate::sql::{Param, Sql};
-use labelhive_domain::store::StoreResult;
+use crate::sql::{Param, Script, Sql};
 
 /// The index's table.
 pub(crate) const TABLE: &str = "sample_label_props";
@@ -57,11 +54,7 @@ fn entries(labels: &[SampleLabel]) -> impl Iterator<Item = Entry<'_>> {
 }
 
 /// Writes the index rows of samples (id, labels) that have none yet.
-pub(crate) async fn insert(
-    tx: &mut Transaction<'_, Any>,
-    dataset_id: &str,
-    samples: &[(&str, &[SampleLabel])],
-) -> StoreResult<()> {
+pub(crate) fn insert(script: &mut Script, dataset_id: &str, samples: &[(&str, &[SampleLabel])]) {
     let rows: Vec<(&str, Entry<'_>)> = samples
         .iter()
         .flat_map(|(id, labels)| entries(labels).map(move |e| (*id, e)))
@@ -88,18 +81,13 @@ pub(crate) async fn insert(
                 .bind(Param::Text(value.clone()))
                 .push(")");
         }
-        sql.query_for(tx).execute(&mut **tx).await.map_err(db)?;
+        script.add(sql);
     }
-    Ok(())
 }
 
 /// Removes the index rows of the samples `ids`.
-pub(crate) async fn delete(
-    tx: &mut Transaction<'_, Any>,
-    dataset_id: &str,
-    ids: &[&str],
-) -> StoreResult<()> {
-    delete_index_rows(tx, TABLE, dataset_id, ids).await
+pub(crate) fn delete(script: &mut Script, dataset_id: &str, ids: &[&str]) {
+    delete_index_rows(script, TABLE, dataset_id, ids);
 }
 
 /// Appends `exists (...)` for a label term with properties over sample `s`: one label

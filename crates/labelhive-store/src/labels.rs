@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use crate::counters::{label_scope, tally, Counters, Side};
+use crate::counters::{label_scope, tally, Pending, Side};
 use crate::sample_index::delete_index_rows;
 use crate::sql::push_in;
 use labelhive_domain::annotation::{is_hard, SampleMetadata};
@@ -150,28 +150,27 @@ fn parse_labels(text: &str) -> StoreResult<Vec<SampleLabel>> {
 }
 
 /// Stores a sample's rewritten labels with the state and hard flag they give it.
-async fn save_sample_labels(
-    tx: &mut Transaction<'_, Any>,
+/// The statement that stores a sample's new labels, state and hard flag.
+fn save_sample_labels(
     dataset_id: &str,
     id: &str,
     labels: &[SampleLabel],
     status: &str,
     hard: bool,
-) -> StoreResult<()> {
-    sqlx::query(
-        "update samples set labels = $1, status = $2, hard = $3, update_time = $4 \
-         where dataset_id = $5 and id = $6",
-    )
-    .bind(to_json(&labels)?)
-    .bind(status)
-    .bind(i64::from(hard))
-    .bind(labelhive_domain::time::now_ms())
-    .bind(dataset_id)
-    .bind(id)
-    .execute(&mut **tx)
-    .await
-    .map_err(db)?;
-    Ok(())
+) -> StoreResult<Sql> {
+    let mut sql = Sql::new("update samples set labels = ");
+    sql.bind(Param::Text(to_json(&labels)?))
+        .push(", status = ")
+        .bind(Param::Text(status.to_owned()))
+        .push(", hard = ")
+        .bind(Param::Int(i64::from(hard)))
+        .push(", update_time = ")
+        .bind(Param::Int(labelhive_domain::time::now_ms()))
+        .push(" where dataset_id = ")
+        .bind(Param::Text(dataset_id.to_owned()))
+        .push(" and id = ")
+        .bind(Param::Text(id.to_owned()));
+    Ok(sql)
 }
 
 async fn rename_in_samples(
@@ -193,7 +192,11 @@ async fn rename_in_samples(
                 l.name = Some(new.to_owned());
             }
         }
-        save_sample_labels(tx, dataset_id, &c.id, &c.labels, &c.status, c.hard).await?;
+        save_sample_labels(dataset_id, &c.id, &c.labels, &c.status, c.hard)?
+            .query_for(tx)
+            .execute(&mut **tx)
+            .await
+            .map_err(db)?;
     }
     // Counters, index rows and page buckets move with the name.
     for table in ["sample_labels", label_props::TABLE] {
@@ -239,7 +242,7 @@ async fn remove_from_samples(
     policy: LabelDeletePolicy,
 ) -> StoreResult<Vec<String>> {
     let mut deleted = Vec::new();
-    let mut counters = Counters::default();
+    let mut pending = Pending::default();
     let carriers = samples_with(tx, dataset_id, names).await?;
     // Label positions shift as labels go: the kept samples' property rows are rewritten.
     let indexed: Vec<&str> = carriers
@@ -247,7 +250,7 @@ async fn remove_from_samples(
         .filter(|c| label_props::any_indexed(&c.labels))
         .map(|c| c.id.as_str())
         .collect();
-    label_props::delete(tx, dataset_id, &indexed).await?;
+    label_props::delete(&mut pending.script, dataset_id, &indexed);
     let mut kept: Vec<(String, Vec<SampleLabel>)> = Vec::new();
     for c in carriers {
         let old_tally = tally(&c.labels);
@@ -264,16 +267,20 @@ async fn remove_from_samples(
             .cloned()
             .collect();
         if new.is_empty() && policy != LabelDeletePolicy::KeepSamples {
-            counters.change(c.seq, Some(old), None);
-            counters.deleted(1);
+            pending.counters.change(c.seq, Some(old), None);
+            pending.counters.deleted(1);
             // Its label rows go below with the label; its metadata rows go here.
-            delete_index_rows(tx, "sample_metadata", dataset_id, &[c.id.as_str()]).await?;
-            sqlx::query("delete from samples where dataset_id = $1 and id = $2")
-                .bind(dataset_id)
-                .bind(&c.id)
-                .execute(&mut **tx)
-                .await
-                .map_err(db)?;
+            delete_index_rows(
+                &mut pending.script,
+                "sample_metadata",
+                dataset_id,
+                &[c.id.as_str()],
+            );
+            let mut sql = Sql::new("delete from samples where dataset_id = ");
+            sql.bind(Param::Text(dataset_id.to_owned()))
+                .push(" and id = ")
+                .bind(Param::Text(c.id.clone()));
+            pending.script.add(sql);
             deleted.push(c.path);
             continue;
         }
@@ -287,20 +294,22 @@ async fn remove_from_samples(
             status: new_status,
             keys: &new_keys,
         };
-        counters.change(c.seq, Some(old), Some(side));
-        save_sample_labels(tx, dataset_id, &c.id, &new, new_status, hard).await?;
+        pending.counters.change(c.seq, Some(old), Some(side));
+        pending.script.add(save_sample_labels(
+            dataset_id, &c.id, &new, new_status, hard,
+        )?);
         kept.push((c.id, new));
     }
     let kept: Vec<(&str, &[SampleLabel])> = kept
         .iter()
         .map(|(id, labels)| (id.as_str(), labels.as_slice()))
         .collect();
-    label_props::insert(tx, dataset_id, &kept).await?;
+    label_props::insert(&mut pending.script, dataset_id, &kept);
     let mut sql = Sql::new("delete from sample_labels where dataset_id = ");
     sql.bind(Param::Text(dataset_id.to_owned()));
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
     push_in(&mut sql, " and label_name", &refs);
-    sql.query_for(tx).execute(&mut **tx).await.map_err(db)?;
-    counters.flush(tx, dataset_id).await?;
+    pending.script.add(sql);
+    pending.run(tx, dataset_id).await?;
     Ok(deleted)
 }

@@ -2,37 +2,24 @@
 //! carries, one `sample_metadata` row per scalar metadata value. Writes remove a
 //! sample's rows and insert the new ones in the same transaction.
 
+use crate::label_props;
+use crate::samples::{Existing, ROWS_PER_STATEMENT};
+use crate::sql::{push_in, Param, Script, Sql};
 use labelhive_domain::annotation::SampleMetadata;
 use labelhive_domain::sample::SampleWrite;
-use labelhive_domain::store::StoreResult;
-use sqlx::{Any, Transaction};
-
-use crate::samples::{Existing, ROWS_PER_STATEMENT};
-use crate::sql::{push_in, Param, Sql};
-use crate::{db, label_props};
 
 /// Removes the index rows in `table` (label or metadata) of samples about to be rewritten.
-pub(crate) async fn delete_index_rows(
-    tx: &mut Transaction<'_, Any>,
-    table: &str,
-    dataset_id: &str,
-    ids: &[&str],
-) -> StoreResult<()> {
+pub(crate) fn delete_index_rows(script: &mut Script, table: &str, dataset_id: &str, ids: &[&str]) {
     for chunk in ids.chunks(ROWS_PER_STATEMENT * 2) {
         let mut sql = Sql::new(&format!("delete from {table} where dataset_id = "));
         sql.bind(Param::Text(dataset_id.to_owned()));
         push_in(&mut sql, " and sample_id", chunk);
-        sql.query_for(tx).execute(&mut **tx).await.map_err(db)?;
+        script.add(sql);
     }
-    Ok(())
 }
 
 /// Removes the label index rows of the samples numbered `seqs` (their key).
-pub(crate) async fn delete_label_rows(
-    tx: &mut Transaction<'_, Any>,
-    dataset_id: &str,
-    seqs: &[i64],
-) -> StoreResult<()> {
+pub(crate) fn delete_label_rows(script: &mut Script, dataset_id: &str, seqs: &[i64]) {
     for chunk in seqs.chunks(ROWS_PER_STATEMENT * 2) {
         let mut sql = Sql::new("delete from sample_labels where dataset_id = ");
         sql.bind(Param::Text(dataset_id.to_owned()));
@@ -44,17 +31,16 @@ pub(crate) async fn delete_label_rows(
             sql.bind(Param::Int(*seq));
         }
         sql.push(")");
-        sql.query_for(tx).execute(&mut **tx).await.map_err(db)?;
+        script.add(sql);
     }
-    Ok(())
 }
 
 /// Writes one `sample_labels` row per sample and label name it carries.
-pub(crate) async fn insert_label_rows(
-    tx: &mut Transaction<'_, Any>,
+pub(crate) fn insert_label_rows(
+    script: &mut Script,
     dataset_id: &str,
     rows: &[(&SampleWrite, &Existing)],
-) -> StoreResult<()> {
+) {
     let mut entries = Vec::new();
     for (s, cur) in rows {
         for (name, (t, n)) in &cur.tally {
@@ -80,9 +66,8 @@ pub(crate) async fn insert_label_rows(
                 .bind(Param::Int(*n))
                 .push(")");
         }
-        sql.query_for(tx).execute(&mut **tx).await.map_err(db)?;
+        script.add(sql);
     }
-    Ok(())
 }
 
 /// The scalar metadata values of a sample, as text, for the metadata index.
@@ -94,11 +79,11 @@ fn scalar_metadata(metadata: &SampleMetadata) -> impl Iterator<Item = (&String, 
 }
 
 /// Writes the metadata index rows of the samples.
-pub(crate) async fn insert_metadata_rows(
-    tx: &mut Transaction<'_, Any>,
+pub(crate) fn insert_metadata_rows(
+    script: &mut Script,
     dataset_id: &str,
     rows: &[(&SampleWrite, &Existing)],
-) -> StoreResult<()> {
+) {
     let entries: Vec<(&str, &String, String)> = rows
         .iter()
         .flat_map(|(s, _)| scalar_metadata(&s.metadata).map(|(k, v)| (s.id.as_str(), k, v)))
@@ -117,7 +102,6 @@ pub(crate) async fn insert_metadata_rows(
                 .bind(Param::Text(value.clone()))
                 .push(")");
         }
-        sql.query_for(tx).execute(&mut **tx).await.map_err(db)?;
+        script.add(sql);
     }
-    Ok(())
 }

@@ -17,13 +17,13 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use crate::combine::combined;
-use crate::counters::{tally, Counters, Side, Tally};
+use crate::counters::{tally, Counters, Pending, Side, Tally};
 use crate::jobs::{record_progress, Progress};
 use crate::rows::{self, to_json};
 use crate::sample_index::{
     delete_index_rows, delete_label_rows, insert_label_rows, insert_metadata_rows,
 };
-use crate::sql::{dialect_of, push_in, Param, Sql};
+use crate::sql::{dialect_of, push_in, Param, Script, Sql};
 use crate::{db, label_props, listing, sample_reads, Dialect, SqlStore};
 
 /// Rows per multi-row statement: at most 15 parameters each keeps far below both
@@ -75,11 +75,18 @@ impl SampleStore for SqlStore {
             return Ok(RegisterOutcome::Abandoned);
         };
         let mut next = locked;
-        let mut counters = Counters::default();
-        let inserted =
-            insert_plain(&mut tx, dataset_id, samples, &mut next, &mut counters, now).await?;
-        counters.next_seq(locked, next);
-        counters.flush(&mut tx, dataset_id).await?;
+        let mut pending = Pending::default();
+        let inserted = insert_plain(
+            &mut tx,
+            dataset_id,
+            samples,
+            &mut next,
+            &mut pending.counters,
+            now,
+        )
+        .await?;
+        pending.counters.next_seq(locked, next);
+        pending.run(&mut tx, dataset_id).await?;
         tx.commit().await.map_err(db)?;
         Ok(RegisterOutcome::Registered(inserted))
     }
@@ -114,11 +121,11 @@ impl SampleStore for SqlStore {
             return Ok(vec![None; ids.len()]);
         }
         let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
-        let mut counters = Counters::default();
-        let mut gone = delete_in_tx(&mut tx, dataset_id, &refs, &mut counters).await?;
+        let mut pending = Pending::default();
+        let mut gone = delete_in_tx(&mut tx, &mut pending, dataset_id, &refs).await?;
         // A repeated id is deleted once; its second mention finds nothing.
         let out = ids.iter().map(|id| gone.remove(id)).collect();
-        counters.flush(&mut tx, dataset_id).await?;
+        pending.run(&mut tx, dataset_id).await?;
         tx.commit().await.map_err(db)?;
         Ok(out)
     }
@@ -181,19 +188,19 @@ impl SqlStore {
             return Ok(vec![false; samples.len()]);
         };
         let mut next = locked;
-        let mut counters = Counters::default();
+        let mut pending = Pending::default();
         let written = write_in_tx(
             &mut tx,
+            &mut pending,
             dataset_id,
             samples,
             mode,
             &mut next,
-            &mut counters,
             now,
         )
         .await?;
-        counters.next_seq(locked, next);
-        counters.flush(&mut tx, dataset_id).await?;
+        pending.counters.next_seq(locked, next);
+        pending.run(&mut tx, dataset_id).await?;
         tx.commit().await.map_err(db)?;
         Ok(written)
     }
@@ -250,16 +257,19 @@ pub(crate) async fn insert_plain(
 }
 
 /// Writes samples with their labels and metadata inside the caller's transaction,
-/// after [`lock_dataset`]; per sample, whether it was written.
+/// after [`lock_dataset`]; per sample, whether it was written. It reads the samples'
+/// stored state now; the writes go into `pending`, which the caller runs before any
+/// further read of these samples.
 pub(crate) async fn write_in_tx(
     tx: &mut Transaction<'_, Any>,
+    pending: &mut Pending,
     dataset_id: &str,
     samples: &[SampleWrite],
     mode: WriteMode,
     next: &mut i64,
-    counters: &mut Counters,
     now: i64,
 ) -> StoreResult<Vec<bool>> {
+    let Pending { script, counters } = pending;
     let ids: Vec<&str> = samples.iter().map(|s| s.id.as_str()).collect();
     let mut current = existing(tx, dataset_id, &ids).await?;
     // Index rows exist only for samples that had labels or metadata before.
@@ -329,38 +339,39 @@ pub(crate) async fn write_in_tx(
         .filter(|(s, _)| had_labels.contains(s.id.as_str()))
         .map(|(_, cur)| cur.seq)
         .collect();
-    delete_label_rows(tx, dataset_id, &seqs).await?;
+    delete_label_rows(script, dataset_id, &seqs);
     let ids: Vec<&str> = finals
         .iter()
         .map(|(s, _)| s.id.as_str())
         .filter(|id| had_metadata.contains(*id))
         .collect();
-    delete_index_rows(tx, "sample_metadata", dataset_id, &ids).await?;
+    delete_index_rows(script, "sample_metadata", dataset_id, &ids);
     let ids: Vec<&str> = finals
         .iter()
         .filter(|(s, _)| had_label_props.contains(s.id.as_str()))
         .map(|(s, _)| s.id.as_str())
         .collect();
-    label_props::delete(tx, dataset_id, &ids).await?;
-    upsert_rows(tx, dataset_id, &finals, now).await?;
-    insert_label_rows(tx, dataset_id, &finals).await?;
-    insert_metadata_rows(tx, dataset_id, &finals).await?;
+    label_props::delete(script, dataset_id, &ids);
+    upsert_rows(script, dataset_id, &finals, now)?;
+    insert_label_rows(script, dataset_id, &finals);
+    insert_metadata_rows(script, dataset_id, &finals);
     let labeled: Vec<(&str, &[SampleLabel])> = finals
         .iter()
         .map(|(s, _)| (s.id.as_str(), s.labels.as_slice()))
         .collect();
-    label_props::insert(tx, dataset_id, &labeled).await?;
+    label_props::insert(script, dataset_id, &labeled);
     Ok(written)
 }
 
 /// Deletes those of `ids` that exist, counting them in `counters`; returns the deleted
-/// samples' paths by id.
+/// samples' paths by id. The deletes go into `pending`, for the caller to run.
 pub(crate) async fn delete_in_tx(
     tx: &mut Transaction<'_, Any>,
+    pending: &mut Pending,
     dataset_id: &str,
     ids: &[&str],
-    counters: &mut Counters,
 ) -> StoreResult<HashMap<String, String>> {
+    let Pending { script, counters } = pending;
     let found = existing(tx, dataset_id, ids).await?;
     let mut gone = HashMap::with_capacity(found.len());
     let labeled: Vec<i64> = found
@@ -380,15 +391,15 @@ pub(crate) async fn delete_in_tx(
     counters.deleted(i64::try_from(gone.len()).unwrap_or(i64::MAX));
     let keys: Vec<&str> = gone.keys().map(String::as_str).collect();
     // Index rows refer to their dataset, not their sample (migrations 0010, 0013).
-    delete_label_rows(tx, dataset_id, &labeled).await?;
-    delete_index_rows(tx, "sample_metadata", dataset_id, &keys).await?;
+    delete_label_rows(script, dataset_id, &labeled);
+    delete_index_rows(script, "sample_metadata", dataset_id, &keys);
     let indexed: Vec<&str> = indexed.iter().map(String::as_str).collect();
-    label_props::delete(tx, dataset_id, &indexed).await?;
+    label_props::delete(script, dataset_id, &indexed);
     for chunk in keys.chunks(ROWS_PER_STATEMENT) {
         let mut sql = Sql::new("delete from samples where dataset_id = ");
         sql.bind(Param::Text(dataset_id.to_owned()));
         push_in(&mut sql, " and id", chunk);
-        sql.query_for(tx).execute(&mut **tx).await.map_err(db)?;
+        script.add(sql);
     }
     Ok(gone)
 }
@@ -481,8 +492,8 @@ impl ExistingRow {
 }
 
 /// Inserts new samples and replaces the labels, metadata and flags of existing ones.
-async fn upsert_rows(
-    tx: &mut Transaction<'_, Any>,
+fn upsert_rows(
+    script: &mut Script,
     dataset_id: &str,
     rows: &[(&SampleWrite, &Existing)],
     now: i64,
@@ -528,7 +539,7 @@ async fn upsert_rows(
              hard = excluded.hard, score = excluded.score, \
              sample_usage = coalesce(excluded.sample_usage, samples.sample_usage)",
         );
-        sql.query_for(tx).execute(&mut **tx).await.map_err(db)?;
+        script.add(sql);
     }
     Ok(())
 }

@@ -6,7 +6,7 @@ use labelhive_domain::store::{StoreResult, SyncStep, SyncStore};
 use labelhive_domain::time::now_ms;
 use sqlx::{Any, Row, Transaction};
 
-use crate::counters::Counters;
+use crate::counters::Pending;
 use crate::jobs::{record_progress, Progress};
 use crate::rows::pairs;
 use crate::samples::{delete_in_tx, insert_plain, lock_dataset};
@@ -56,9 +56,16 @@ impl SyncStore for SqlStore {
             return Ok(None);
         };
         let mut next = locked;
-        let mut counters = Counters::default();
-        let added =
-            insert_plain(&mut tx, dataset_id, step.add, &mut next, &mut counters, now).await?;
+        let mut pending = Pending::default();
+        let added = insert_plain(
+            &mut tx,
+            dataset_id,
+            step.add,
+            &mut next,
+            &mut pending.counters,
+            now,
+        )
+        .await?;
         let mut ids: Vec<String> = step.remove.to_vec();
         for dir in step.remove_dirs {
             ids.extend(ids_below(&mut tx, dataset_id, dir).await?);
@@ -72,7 +79,7 @@ impl SyncStore for SqlStore {
                 .map_err(db)?;
         }
         let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
-        let deleted = delete_in_tx(&mut tx, dataset_id, &refs, &mut counters).await?;
+        let deleted = delete_in_tx(&mut tx, &mut pending, dataset_id, &refs).await?;
         if let Some((dir, stamp)) = step.stamp {
             sqlx::query(
                 "insert into sync_dirs (dataset_id, dir, stamp) values ($1, $2, $3) \
@@ -85,8 +92,8 @@ impl SyncStore for SqlStore {
             .await
             .map_err(db)?;
         }
-        counters.next_seq(locked, next);
-        counters.flush(&mut tx, dataset_id).await?;
+        pending.counters.next_seq(locked, next);
+        pending.run(&mut tx, dataset_id).await?;
         tx.commit().await.map_err(db)?;
         Ok(Some((
             added,
