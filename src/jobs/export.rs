@@ -455,7 +455,7 @@ impl ExportRun<'_> {
             };
             self.tally.exported += 1;
             let write = copied_sample(sample, &target, self.payload.clear_hard_property);
-            if write.labels.is_empty() && write.metadata.0.is_empty() {
+            if write.labels.is_empty() && write.metadata.as_ref().is_none_or(|m| m.0.is_empty()) {
                 plain.push(NewSample {
                     id: write.id,
                     path: write.path,

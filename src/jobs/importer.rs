@@ -255,7 +255,7 @@ impl<'a> Importer<'a> {
             sample_type: self.dataset.kind().sample_type(),
             status: state_for(&labels, self.payload.final_annotation),
             labels,
-            metadata,
+            metadata: Some(metadata),
             path,
             hard: false,
             score: None,

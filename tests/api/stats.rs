@@ -74,8 +74,26 @@ async fn statistics_follow_hard_examples_reasons_and_metadata(backend: Backend) 
     assert_eq!(s["hard_detail_stats"]["3"]["key"], 1);
     assert!(s["hard_detail_stats"].get("7").is_none(), "{s}");
 
-    // Deleting a takes the last hard example and a camera with it.
+    // Relabeling a without metadata keeps its stored metadata, and with it its hard
+    // flag, reasons and camera (the relabel does not read the sample first).
     let a = sample_id_for_path("/bkt/in/a.jpg");
+    let r = app
+        .put(
+            &samples,
+            &json!({"samples": [{"sample_id": a, "labels": [{"name": "Rabbits"}]}]}),
+        )
+        .await;
+    assert_eq!(r.body["success"], true, "{}", r.body);
+    let s = stats(&app, &id).await;
+    assert_eq!(s["key_sample_stats"]["key_sample"], 1, "{s}");
+    assert_eq!(s["hard_detail_stats"]["20"]["key"], 1, "{s}");
+    assert_eq!(s["metadata_stats"]["camera"], 2, "{s}");
+    let d = app.get(&format!("{samples}/{a}")).await.body;
+    assert_eq!(d["metadata"]["camera"], "south", "{d}");
+    assert_eq!(d["labels"][0]["name"], "Rabbits", "{d}");
+    assert_eq!(d["labels"][0]["type"], 0, "the type is filled: {d}");
+
+    // Deleting a takes the last hard example and a camera with it.
     let r = app
         .post(&format!("{samples}/delete"), &json!({"samples": [a]}))
         .await;

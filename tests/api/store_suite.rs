@@ -281,7 +281,7 @@ async fn samples_read_back_exactly_as_written(backend: Backend) {
                 sample_type: 0,
                 status: if i % 2 == 0 { "__ALL__" } else { "__NONE__" },
                 labels: if i % 2 == 0 { labels } else { Vec::new() },
-                metadata,
+                metadata: Some(metadata),
                 hard: false,
                 score: None,
                 usage: (i % 4 == 0).then(|| "TRAIN".to_owned()),
@@ -302,7 +302,7 @@ async fn samples_read_back_exactly_as_written(backend: Backend) {
         let s = store.sample(&ds.id, &w.id).await.unwrap().expect("stored");
         assert_eq!(
             (&s.labels, &s.metadata, &s.path, &s.name, s.size),
-            (&w.labels, &w.metadata, &w.path, &w.name, w.size)
+            (&w.labels, w.metadata.as_ref().unwrap(), &w.path, &w.name, w.size)
         );
         assert_eq!(s.usage, w.usage);
         reference.push(s);
@@ -361,12 +361,14 @@ async fn samples_read_back_exactly_as_written(backend: Backend) {
     assert_eq!(scanned, reference, "scan");
 
     // A relabel reads what it replaces (the write's own multi-row read): the counters
-    // must follow from the stored labels and states exactly.
+    // must follow from the stored labels and states exactly. Without metadata it keeps
+    // the stored one, and its counters.
     let cleared: Vec<SampleWrite> = writes
         .iter()
         .map(|w| SampleWrite {
             labels: Vec::new(),
             status: "__NONE__",
+            metadata: None,
             hard: false,
             score: None,
             usage: None,
@@ -385,5 +387,11 @@ async fn samples_read_back_exactly_as_written(backend: Backend) {
         .collect();
     assert_eq!(counters.get("__NONE__"), Some(&(N as i64)), "{counters:?}");
     assert_eq!(counters.get("__ALL__"), None, "{counters:?}");
+    assert_eq!(counters.get("meta:emoji"), Some(&(N as i64)), "{counters:?}");
+    for (w, before) in writes.iter().zip(&reference).step_by(97) {
+        let s = store.sample(&ds.id, &w.id).await.unwrap().expect("stored");
+        assert_eq!(s.metadata, before.metadata, "kept metadata");
+        assert!(s.labels.is_empty());
+    }
     drop(pg);
 }

@@ -178,6 +178,14 @@ pub fn check_sample_labels_at(
     Ok(())
 }
 
+/// Whether any label is a shape, which the sample's image size (`@modelarts:size`
+/// in its metadata) must bound.
+pub fn needs_size(labels: &[SampleLabel]) -> bool {
+    labels
+        .iter()
+        .any(|l| matches!(l.label_type, Some(DETECTION | SEGMENTATION)))
+}
+
 /// Whether the sample, or any of its labels, is marked as a hard example.
 pub fn is_hard(labels: &[SampleLabel], metadata: Option<&SampleMetadata>) -> bool {
     let label_hard = |l: &SampleLabel| matches!(l.prop_str(HARD), Some("1" | "true"));

@@ -486,7 +486,7 @@ pub fn copied_sample(sample: &Sample, path: &str, clear_hard: bool) -> SampleWri
         size: sample.size,
         sample_type: sample.sample_type,
         labels,
-        metadata,
+        metadata: Some(metadata),
         status,
         hard: false,
         score: None,

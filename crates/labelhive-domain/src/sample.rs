@@ -74,11 +74,13 @@ pub struct SampleWrite {
     pub sample_type: i32,
     /// Labels (already validated).
     pub labels: Vec<SampleLabel>,
-    /// Metadata.
-    pub metadata: SampleMetadata,
+    /// Metadata; `None` keeps an existing sample's stored metadata (a new one gets
+    /// none), so a relabel need not read the sample first.
+    pub metadata: Option<SampleMetadata>,
     /// State the labels put the sample in.
     pub status: &'static str,
-    /// Whether the labels or metadata mark a hard example.
+    /// Whether the labels or metadata mark a hard example (with kept metadata, the
+    /// store adds what the stored metadata says).
     pub hard: bool,
     /// The highest label score, if any label has one.
     pub score: Option<f64>,
@@ -89,7 +91,7 @@ pub struct SampleWrite {
 impl SampleWrite {
     /// Derives `hard` and `score` from the labels and metadata.
     pub fn derive_flags(&mut self) {
-        self.hard = crate::annotation::is_hard(&self.labels, Some(&self.metadata));
+        self.hard = crate::annotation::is_hard(&self.labels, self.metadata.as_ref());
         self.score = self.labels.iter().filter_map(|l| l.score).reduce(f64::max);
     }
 }

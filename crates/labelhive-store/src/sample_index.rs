@@ -3,7 +3,7 @@
 //! sample's rows and insert the new ones in the same transaction.
 
 use crate::label_props;
-use crate::samples::{Existing, ROWS_PER_STATEMENT};
+use crate::samples::{metadata_of, Existing, ROWS_PER_STATEMENT};
 use crate::sql::{push_in, Param, Script, Sql};
 use labelhive_domain::annotation::SampleMetadata;
 use labelhive_domain::sample::SampleWrite;
@@ -86,7 +86,7 @@ pub(crate) fn insert_metadata_rows(
 ) {
     let entries: Vec<(&str, &String, String)> = rows
         .iter()
-        .flat_map(|(s, _)| scalar_metadata(&s.metadata).map(|(k, v)| (s.id.as_str(), k, v)))
+        .flat_map(|(s, _)| scalar_metadata(metadata_of(s)).map(|(k, v)| (s.id.as_str(), k, v)))
         .collect();
     for chunk in entries.chunks(ROWS_PER_STATEMENT) {
         let mut sql =

@@ -2,7 +2,9 @@
 //! statements per few hundred samples, never one per sample, so a 1,000-sample
 //! request is a handful of round trips on both backends.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
 
 use async_trait::async_trait;
 use labelhive_domain::annotation::{SampleLabel, SampleMetadata};
@@ -39,6 +41,8 @@ pub(crate) struct Existing {
     pub keys: Vec<String>,
     /// Whether its labels have rows in the label property index.
     pub label_props: bool,
+    /// Its metadata as read (not moved on by the writes of the batch).
+    pub metadata: SampleMetadata,
 }
 
 impl Existing {
@@ -272,6 +276,7 @@ pub(crate) async fn write_in_tx(
     let Pending { script, counters } = pending;
     let ids: Vec<&str> = samples.iter().map(|s| s.id.as_str()).collect();
     let mut current = existing(tx, dataset_id, &ids).await?;
+    let samples = resolve_metadata(samples, &current);
     // Index rows exist only for samples that had labels or metadata before.
     let holding = |f: &dyn Fn(&Existing) -> bool| -> HashSet<String> {
         current
@@ -288,7 +293,7 @@ pub(crate) async fn write_in_tx(
     let mut written = Vec::with_capacity(samples.len());
     for (i, s) in samples.iter().enumerate() {
         let new_tally = tally(&s.labels);
-        let new_keys = counter::keys(s.status, s.hard, &s.labels, &s.metadata);
+        let new_keys = counter::keys(s.status, s.hard, &s.labels, metadata_of(s));
         let new_side = Side {
             tally: &new_tally,
             status: s.status,
@@ -313,6 +318,7 @@ pub(crate) async fn write_in_tx(
                         path: s.path.clone(),
                         keys: new_keys,
                         label_props: false,
+                        metadata: SampleMetadata::default(),
                     },
                 );
             }
@@ -361,6 +367,44 @@ pub(crate) async fn write_in_tx(
         .collect();
     label_props::insert(script, dataset_id, &labeled);
     Ok(written)
+}
+
+/// The writes with their metadata filled in: one without keeps what its sample has
+/// at that point of the batch (stored, or given by an earlier write of the same id)
+/// and is a hard example if that metadata says so (see `SampleWrite::hard`).
+fn resolve_metadata<'a>(
+    samples: &'a [SampleWrite],
+    current: &HashMap<String, Existing>,
+) -> Vec<Cow<'a, SampleWrite>> {
+    let mut latest: HashMap<&str, &SampleMetadata> = current
+        .iter()
+        .map(|(id, e)| (id.as_str(), &e.metadata))
+        .collect();
+    samples
+        .iter()
+        .map(|s| match &s.metadata {
+            Some(m) => {
+                latest.insert(&s.id, m);
+                Cow::Borrowed(s)
+            }
+            None => {
+                let kept = latest
+                    .get(s.id.as_str())
+                    .map(|m| (*m).clone())
+                    .unwrap_or_default();
+                let mut w = s.clone();
+                w.hard |= kept.is_hard();
+                w.metadata = Some(kept);
+                Cow::Owned(w)
+            }
+        })
+        .collect()
+}
+
+/// A write's metadata; every write has some once [`resolve_metadata`] ran.
+pub(crate) fn metadata_of(s: &SampleWrite) -> &SampleMetadata {
+    static NONE: LazyLock<SampleMetadata> = LazyLock::new(SampleMetadata::default);
+    s.metadata.as_ref().unwrap_or(&NONE)
 }
 
 /// Deletes those of `ids` that exist, counting them in `counters`; returns the deleted
@@ -456,6 +500,7 @@ pub(crate) async fn existing(
                 status,
                 path,
                 label_props: label_props::any_indexed(&labels),
+                metadata,
             };
             out.insert(id, existing);
         }
@@ -515,7 +560,7 @@ fn upsert_rows(
                 Param::Int(i64::from(s.sample_type)),
                 Param::Text(s.status.to_owned()),
                 Param::Text(to_json(&s.labels)?),
-                Param::Text(to_json(&s.metadata)?),
+                Param::Text(to_json(metadata_of(s))?),
                 Param::Int(now),
                 Param::Int(now),
                 Param::Text(dir_of(&s.path)),

@@ -5,6 +5,7 @@ pub mod exports;
 pub mod imports;
 pub mod labels;
 pub mod notices;
+pub mod relabel;
 pub mod samples;
 pub mod syncs;
 pub mod team_labeling;

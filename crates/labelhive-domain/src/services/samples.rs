@@ -72,8 +72,8 @@ pub struct SearchOptions {
 /// Sample use cases.
 #[derive(Clone)]
 pub struct SampleService {
-    store: Arc<dyn Store>,
-    blob: Arc<dyn Blob>,
+    pub(super) store: Arc<dyn Store>,
+    pub(super) blob: Arc<dyn Blob>,
 }
 
 pub(crate) fn check_batch(len: usize) -> Result<(), DomainError> {
@@ -92,7 +92,11 @@ impl SampleService {
         Self { store, blob }
     }
 
-    async fn dataset(&self, project_id: &str, dataset_id: &str) -> Result<Dataset, DomainError> {
+    pub(super) async fn dataset(
+        &self,
+        project_id: &str,
+        dataset_id: &str,
+    ) -> Result<Dataset, DomainError> {
         super::existing_dataset(self.store.as_ref(), project_id, dataset_id).await
     }
 
@@ -164,7 +168,7 @@ impl SampleService {
             sample_type: ds.kind().sample_type(),
             status: state_for(&labels, final_annotation),
             labels,
-            metadata: input.metadata,
+            metadata: Some(input.metadata),
             path: file,
             hard: false,
             score: None,
@@ -246,86 +250,6 @@ impl SampleService {
                 .await?;
             if written.iter().any(|w| !w) {
                 return Err(DomainError::DatasetNotFound(ds.id));
-            }
-        }
-        Ok(results)
-    }
-
-    /// Replaces the labels of existing samples; unknown ids get their own error.
-    pub async fn update_labels(
-        &self,
-        project_id: &str,
-        dataset_id: &str,
-        updates: Vec<LabelUpdate>,
-    ) -> Result<Vec<ItemResult>, DomainError> {
-        check_batch(updates.len())?;
-        let ds = self.dataset(project_id, dataset_id).await?;
-        let wanted: Vec<String> = updates
-            .iter()
-            .filter(|u| is_hex_id(&u.sample_id))
-            .map(|u| u.sample_id.clone())
-            .collect();
-        let mut found: HashMap<String, Sample> = self
-            .store
-            .samples_by_id(&ds.id, &wanted)
-            .await?
-            .into_iter()
-            .map(|s| (s.id.clone(), s))
-            .collect();
-        let mut results: Vec<ItemResult> = Vec::with_capacity(updates.len());
-        let mut writes = Vec::new();
-        let mut slots = Vec::new();
-        for (i, u) in updates.into_iter().enumerate() {
-            let f = format!("samples[{i}]");
-            // A repeated id reads the sample again, as a later item of the batch would.
-            let Some(existing) = found.get(&u.sample_id).cloned() else {
-                results.push(Err(DomainError::SampleNotFound(u.sample_id)));
-                continue;
-            };
-            let mut labels = u.labels;
-            let metadata = u.metadata.unwrap_or_else(|| existing.metadata.clone());
-            if let Err(e) = self
-                .check_labels(&ds, &existing, &mut labels, &metadata)
-                .await?
-            {
-                results.push(Err(prefix(e, &f)));
-                continue;
-            }
-            slots.push(results.len());
-            results.push(Ok(existing.id.clone()));
-            let mut write = SampleWrite {
-                id: existing.id,
-                path: existing.path,
-                name: existing.name,
-                size: existing.size,
-                sample_type: existing.sample_type,
-                status: state_for(&labels, true),
-                labels,
-                metadata,
-                hard: false,
-                score: None,
-                usage: u.usage,
-            };
-            write.derive_flags();
-            if let Some(entry) = found.get_mut(&write.id) {
-                entry.labels.clone_from(&write.labels);
-                entry.metadata.clone_from(&write.metadata);
-            }
-            writes.push(write);
-        }
-        if !writes.is_empty() {
-            let written = self
-                .store
-                .write_samples(&ds.id, &writes, WriteMode::ExistingOnly)
-                .await?;
-            // A sample deleted between the read and the write is reported, not recreated.
-            for (slot, ok) in slots.into_iter().zip(written) {
-                if !ok {
-                    if let Some(Ok(id)) = results.get(slot) {
-                        let id = id.clone();
-                        results[slot] = Err(DomainError::SampleNotFound(id));
-                    }
-                }
             }
         }
         Ok(results)

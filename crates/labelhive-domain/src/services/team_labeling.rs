@@ -627,7 +627,7 @@ impl TeamTaskService {
                 sample_type: sample.sample_type,
                 status: state_for(&labels, true),
                 labels,
-                metadata: sample.metadata.clone(),
+                metadata: Some(sample.metadata.clone()),
                 hard: false,
                 score: None,
                 usage: None,
