@@ -92,6 +92,15 @@ async fn statistics_follow_hard_examples_reasons_and_metadata(backend: Backend) 
     assert_eq!(d["metadata"]["camera"], "south", "{d}");
     assert_eq!(d["labels"][0]["name"], "Rabbits", "{d}");
     assert_eq!(d["labels"][0]["type"], 0, "the type is filled: {d}");
+    // Its metadata index rows stay: the camera is still offered and searchable.
+    let options = app
+        .get(&format!("/datasets/{id}/data-annotations/search-condition"))
+        .await
+        .body;
+    let mut cameras: Vec<String> =
+        serde_json::from_value(options["metadata"]["camera"].clone()).unwrap();
+    cameras.sort();
+    assert_eq!(cameras, ["north", "south"], "{options}");
 
     // Deleting a takes the last hard example and a camera with it.
     let r = app

@@ -302,7 +302,13 @@ async fn samples_read_back_exactly_as_written(backend: Backend) {
         let s = store.sample(&ds.id, &w.id).await.unwrap().expect("stored");
         assert_eq!(
             (&s.labels, &s.metadata, &s.path, &s.name, s.size),
-            (&w.labels, w.metadata.as_ref().unwrap(), &w.path, &w.name, w.size)
+            (
+                &w.labels,
+                w.metadata.as_ref().unwrap(),
+                &w.path,
+                &w.name,
+                w.size
+            )
         );
         assert_eq!(s.usage, w.usage);
         reference.push(s);
@@ -387,7 +393,11 @@ async fn samples_read_back_exactly_as_written(backend: Backend) {
         .collect();
     assert_eq!(counters.get("__NONE__"), Some(&(N as i64)), "{counters:?}");
     assert_eq!(counters.get("__ALL__"), None, "{counters:?}");
-    assert_eq!(counters.get("meta:emoji"), Some(&(N as i64)), "{counters:?}");
+    assert_eq!(
+        counters.get("meta:emoji"),
+        Some(&(N as i64)),
+        "{counters:?}"
+    );
     for (w, before) in writes.iter().zip(&reference).step_by(97) {
         let s = store.sample(&ds.id, &w.id).await.unwrap().expect("stored");
         assert_eq!(s.metadata, before.metadata, "kept metadata");

@@ -6,7 +6,8 @@ use labelhive_domain::time::now_ms;
 
 use crate::counters::Pending;
 use crate::jobs::{record_progress, Progress};
-use crate::samples::{insert_plain, lock_dataset, write_in_tx};
+use crate::sample_writes::{insert_plain, write_in_tx};
+use crate::samples::lock_dataset;
 use crate::{db, SqlStore};
 
 #[async_trait]

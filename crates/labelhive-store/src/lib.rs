@@ -14,6 +14,7 @@ mod projects;
 mod rows;
 mod sample_index;
 mod sample_reads;
+mod sample_writes;
 mod samples;
 mod sql;
 mod sync;

@@ -3,7 +3,7 @@
 //! sample's rows and insert the new ones in the same transaction.
 
 use crate::label_props;
-use crate::samples::{metadata_of, Existing, ROWS_PER_STATEMENT};
+use crate::sample_writes::{metadata_of, Existing, ROWS_PER_STATEMENT};
 use crate::sql::{push_in, Param, Script, Sql};
 use labelhive_domain::annotation::SampleMetadata;
 use labelhive_domain::sample::SampleWrite;

@@ -9,7 +9,8 @@ use sqlx::{Any, Row, Transaction};
 use crate::counters::Pending;
 use crate::jobs::{record_progress, Progress};
 use crate::rows::pairs;
-use crate::samples::{delete_in_tx, insert_plain, lock_dataset};
+use crate::sample_writes::{delete_in_tx, insert_plain};
+use crate::samples::lock_dataset;
 use crate::{db, SqlStore};
 
 #[async_trait]
