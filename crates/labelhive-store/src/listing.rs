@@ -109,41 +109,16 @@ async fn list_scope(
 ) -> StoreResult<(Vec<Sample>, i64)> {
     let dir = if page.ascending { "asc" } else { "desc" };
     let skip = page.offset.saturating_mul(page.limit);
-    let overlapping = sqlx::query(&format!(
-        "select bucket, n, cum, total from (\
-           select bucket, n, \
-             cast(sum(n) over (order by bucket {dir} rows between unbounded preceding and current row) as bigint) as cum, \
-             cast(sum(n) over () as bigint) as total \
-           from sample_pages where dataset_id = $1 and scope = $2) t \
-         where cum > $3 and cum - n < $4 \
-         order by bucket {dir}"
-    ))
-    .bind(dataset_id)
-    .bind(scope)
-    .bind(skip)
-    .bind(skip.saturating_add(page.limit))
-    .fetch_all(pool)
-    .await
-    .map_err(db)?;
-    let (Some(first), Some(last)) = (overlapping.first(), overlapping.last()) else {
-        let total = sqlx::query(
-            "select cast(coalesce(sum(n), 0) as bigint) as total from sample_pages \
-             where dataset_id = $1 and scope = $2",
-        )
-        .bind(dataset_id)
-        .bind(scope)
-        .fetch_one(pool)
-        .await
-        .map_err(db)?
-        .try_get("total")
-        .map_err(db)?;
+    let (window, total) =
+        page_window(pool, dialect, dataset_id, scope, dir, skip, page.limit).await?;
+    let Some(Window {
+        first: first_bucket,
+        last: last_bucket,
+        before,
+    }) = window
+    else {
         return Ok((Vec::new(), total));
     };
-    let bucket_of = |r: &sqlx::any::AnyRow| r.try_get::<i64, _>("bucket").map_err(db);
-    let (first_bucket, last_bucket) = (bucket_of(first)?, bucket_of(last)?);
-    let before =
-        first.try_get::<i64, _>("cum").map_err(db)? - first.try_get::<i64, _>("n").map_err(db)?;
-    let total: i64 = first.try_get("total").map_err(db)?;
     let (low, high) = (
         first_bucket.min(last_bucket) * BUCKET,
         (first_bucket.max(last_bucket) + 1) * BUCKET,
@@ -182,6 +157,103 @@ async fn list_scope(
     sql.push(" offset ").bind(Param::Int(skip - before));
     let samples = sample_reads::samples(pool, dialect, &sql, dir).await?;
     Ok((samples, total))
+}
+
+/// Where a page falls among its scope's buckets (in the page's direction).
+struct Window {
+    /// The first bucket the page overlaps.
+    first: i64,
+    /// The last bucket the page overlaps.
+    last: i64,
+    /// How many of the scope's samples come before the first bucket.
+    before: i64,
+}
+
+/// The buckets that the page of `limit` samples after `skip` overlaps, and the scope's
+/// total: a bucket overlaps when the running count through it passes `skip` and the
+/// count before it is short of `skip + limit`.
+async fn page_window(
+    pool: &AnyPool,
+    dialect: Dialect,
+    dataset_id: &str,
+    scope: &str,
+    dir: &str,
+    skip: i64,
+    limit: i64,
+) -> StoreResult<(Option<Window>, i64)> {
+    let end = skip.saturating_add(limit);
+    if dialect == Dialect::Sqlite {
+        // All of the scope's counters as one value, summed here: SQLite evaluates the
+        // window functions below through a temporary table, which at a million
+        // samples (977 buckets) cost more than the page read itself.
+        let mut sql = Sql::new("select bucket, n from sample_pages where dataset_id = ");
+        sql.bind(Param::Text(dataset_id.to_owned()))
+            .push(" and scope = ")
+            .bind(Param::Text(scope.to_owned()));
+        let buckets: Vec<(i64, i64)> = sample_reads::document(
+            pool,
+            &sql,
+            "json_array(bucket, n)",
+            &format!("bucket {dir}"),
+        )
+        .await?;
+        let total = buckets.iter().map(|(_, n)| n).sum();
+        let mut window: Option<Window> = None;
+        let mut cum = 0;
+        for (bucket, n) in buckets {
+            cum += n;
+            if cum > skip && cum - n < end {
+                match &mut window {
+                    Some(w) => w.last = bucket,
+                    None => {
+                        window = Some(Window {
+                            first: bucket,
+                            last: bucket,
+                            before: cum - n,
+                        })
+                    }
+                }
+            }
+        }
+        return Ok((window, total));
+    }
+    let overlapping = sqlx::query(&format!(
+        "select bucket, n, cum, total from (\
+           select bucket, n, \
+             cast(sum(n) over (order by bucket {dir} rows between unbounded preceding and current row) as bigint) as cum, \
+             cast(sum(n) over () as bigint) as total \
+           from sample_pages where dataset_id = $1 and scope = $2) t \
+         where cum > $3 and cum - n < $4 \
+         order by bucket {dir}"
+    ))
+    .bind(dataset_id)
+    .bind(scope)
+    .bind(skip)
+    .bind(end)
+    .fetch_all(pool)
+    .await
+    .map_err(db)?;
+    let (Some(first), Some(last)) = (overlapping.first(), overlapping.last()) else {
+        let total = sqlx::query(
+            "select cast(coalesce(sum(n), 0) as bigint) as total from sample_pages \
+             where dataset_id = $1 and scope = $2",
+        )
+        .bind(dataset_id)
+        .bind(scope)
+        .fetch_one(pool)
+        .await
+        .map_err(db)?
+        .try_get("total")
+        .map_err(db)?;
+        return Ok((None, total));
+    };
+    let int = |r: &sqlx::any::AnyRow, c: &str| r.try_get::<i64, _>(c).map_err(db);
+    let window = Window {
+        first: int(first, "bucket")?,
+        last: int(last, "bucket")?,
+        before: int(first, "cum")? - int(first, "n")?,
+    };
+    Ok((Some(window), int(first, "total")?))
 }
 
 /// Pages any other filter with a count and an offset over the filtered rows.
