@@ -8,11 +8,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::helpers::TestApp;
-
-fn b64(s: &str) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD.encode(s)
-}
+use crate::sample_helpers::{add, sample};
 
 /// Adds image samples named `names` (labeled with `Bees` when `labeled`); returns ids.
 pub(crate) async fn add_samples(
@@ -26,17 +22,9 @@ pub(crate) async fn add_samples(
     } else {
         json!([])
     };
-    let samples: Vec<Value> = names
-        .iter()
-        .map(|n| json!({"name": n, "data": b64(&format!("bytes of {n}")), "labels": labels}))
-        .collect();
-    let r = app
-        .post(
-            &format!("/datasets/{ds}/data-annotations/samples"),
-            &json!({"samples": samples}),
-        )
-        .await;
-    assert_eq!(r.body["success"], true, "{}", r.body);
+    let samples: Vec<Value> = names.iter().map(|n| sample(n, labels.clone())).collect();
+    let body = add(app, ds, json!({ "samples": samples })).await;
+    assert_eq!(body["success"], true, "{body}");
     let listed = app
         .get(&format!(
             "/datasets/{ds}/data-annotations/samples?limit=100"

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use crate::both_backends;
 use crate::helpers::{assert_error_in, Backend, TestApp};
-use crate::sample_helpers::label_stat;
+use crate::sample_helpers::{b64, label_stat};
 use crate::team_helpers::{items_of, label, new_task, tasks, team, wait_status};
 
 both_backends!(task_statistics_cover_the_tasks_samples_by_state);
@@ -31,11 +31,6 @@ pub(crate) async fn ann_and_bob(
     let ann = app.worker_token(&w[0]).await;
     let (task, path) = new_task(app, ds, task_name, &team_id).await;
     (team_id, w, ann, task, path)
-}
-
-fn b64(s: &str) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD.encode(s)
 }
 
 async fn task_statistics_cover_the_tasks_samples_by_state(backend: Backend) {

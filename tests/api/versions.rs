@@ -2,20 +2,16 @@
 //! sample and label lists read with `version_id`; list filters, details, delete, and
 //! bad requests that change nothing.
 
-use base64::Engine;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::every_store;
 use crate::helpers::{assert_error, assert_error_in, Backend, TestApp};
+use crate::sample_helpers::b64;
 
 every_store!(publishing_snapshots_samples_and_writes_the_manifest);
 every_store!(shapes_are_published_as_pascal_voc_files);
 every_store!(version_requests_are_checked_and_change_nothing);
-
-fn b64(s: &str) -> String {
-    base64::engine::general_purpose::STANDARD.encode(s)
-}
 
 /// Polls version details until it leaves `creating`; returns them.
 pub(crate) async fn wait_for_version(app: &TestApp, dataset_id: &str, version_id: &str) -> Value {
