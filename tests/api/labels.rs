@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::helpers::{assert_error, Backend, TestApp};
-use crate::sample_helpers::{add, label_stat, list, sample, stats};
+use crate::sample_helpers::{add, label_stat, list, names, sample, stats};
 use crate::{both_backends, every_store};
 
 // This deletes sample files: local storage and S3.
@@ -98,6 +98,11 @@ async fn label_changes_reach_every_sample_carrying_the_label(backend: Backend) {
         list(&app, &id, "").await["sample_count"],
         3,
         "4.jpg carried only Ants"
+    );
+    // Its row went too, not only its counters.
+    assert_eq!(
+        names(&list(&app, &id, "").await),
+        ["1.jpg", "2.jpg", "3.jpg"]
     );
     assert!(app.read_file("bkt/in/4.jpg").await.is_none());
     assert!(

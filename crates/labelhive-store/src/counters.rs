@@ -6,7 +6,6 @@ use std::collections::{BTreeMap, HashSet};
 
 use labelhive_domain::annotation::SampleLabel;
 use labelhive_domain::sample::state;
-
 use labelhive_domain::store::StoreResult;
 use sqlx::{Any, Transaction};
 

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use crate::counters::{label_scope, tally, Pending, Side};
-use crate::sample_index::delete_index_rows;
+use crate::sample_writes::delete_rows;
 use crate::sql::push_in;
 use labelhive_domain::annotation::{is_hard, SampleMetadata};
 use labelhive_domain::sample::{counter, state};
@@ -242,6 +242,7 @@ async fn remove_from_samples(
     policy: LabelDeletePolicy,
 ) -> StoreResult<Vec<String>> {
     let mut deleted = Vec::new();
+    let mut gone = Vec::new();
     let mut pending = Pending::default();
     let carriers = samples_with(tx, dataset_id, names).await?;
     // Label positions shift as labels go: the kept samples' property rows are rewritten.
@@ -269,18 +270,9 @@ async fn remove_from_samples(
         if new.is_empty() && policy != LabelDeletePolicy::KeepSamples {
             pending.counters.change(c.seq, Some(old), None);
             pending.counters.deleted(1);
-            // Its label rows go below with the label; its metadata rows go here.
-            delete_index_rows(
-                &mut pending.script,
-                "sample_metadata",
-                dataset_id,
-                &[c.id.as_str()],
-            );
-            let mut sql = Sql::new("delete from samples where dataset_id = ");
-            sql.bind(Param::Text(dataset_id.to_owned()))
-                .push(" and id = ")
-                .bind(Param::Text(c.id.clone()));
-            pending.script.add(sql);
+            // Its label rows go below with the label; its row and metadata rows after
+            // the loop, with the others'.
+            gone.push(c.id);
             deleted.push(c.path);
             continue;
         }
@@ -305,6 +297,8 @@ async fn remove_from_samples(
         .map(|(id, labels)| (id.as_str(), labels.as_slice()))
         .collect();
     label_props::insert(&mut pending.script, dataset_id, &kept);
+    let gone: Vec<&str> = gone.iter().map(String::as_str).collect();
+    delete_rows(&mut pending.script, dataset_id, &gone);
     let mut sql = Sql::new("delete from sample_labels where dataset_id = ");
     sql.bind(Param::Text(dataset_id.to_owned()));
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();

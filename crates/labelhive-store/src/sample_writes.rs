@@ -291,16 +291,22 @@ pub(crate) async fn delete_in_tx(
     let keys: Vec<&str> = gone.keys().map(String::as_str).collect();
     // Index rows refer to their dataset, not their sample (migrations 0010, 0013).
     delete_label_rows(script, dataset_id, &labeled);
-    delete_index_rows(script, "sample_metadata", dataset_id, &keys);
     let indexed: Vec<&str> = indexed.iter().map(String::as_str).collect();
     label_props::delete(script, dataset_id, &indexed);
-    for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+    delete_rows(script, dataset_id, &keys);
+    Ok(gone)
+}
+
+/// Deletes the sample rows `ids` with their metadata index rows (label rows are the
+/// caller's: they are keyed by sequence number).
+pub(crate) fn delete_rows(script: &mut Script, dataset_id: &str, ids: &[&str]) {
+    delete_index_rows(script, "sample_metadata", dataset_id, ids);
+    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
         let mut sql = Sql::new("delete from samples where dataset_id = ");
         sql.bind(Param::Text(dataset_id.to_owned()));
         push_in(&mut sql, " and id", chunk);
         script.add(sql);
     }
-    Ok(gone)
 }
 
 /// The stored state of those of `ids` that exist.

@@ -114,10 +114,10 @@ impl Sql {
     }
 }
 
-/// Statements with at most this many parameters are joined into one query on SQLite.
-/// Bigger ones (the chunks of a large batch) run alone: their text repeats from
-/// request to request, so each stays one cached prepared statement.
-const JOINED_PARAMS_MAX: usize = 64;
+/// Most parameters of one joined query on SQLite. A statement with more (a chunk of a
+/// large batch) runs alone: its text repeats from request to request, so it stays one
+/// cached prepared statement, and no joined query grows with the batch.
+const JOINED_PARAMS_MAX: usize = 256;
 
 /// Write statements of one transaction, run in order by [`Script::run`]. sqlx hands
 /// every SQLite query to the connection's own thread and waits for the answer, about
@@ -136,49 +136,28 @@ impl Script {
         self.statements.push(sql);
     }
 
-    /// Runs every statement in order inside `tx`, then forgets them.
-    pub async fn run(&mut self, tx: &mut Transaction<'_, Any>) -> StoreResult<()> {
-        let statements = std::mem::take(&mut self.statements);
-        if dialect_of(tx) == Dialect::Postgres {
-            for sql in &statements {
-                sql.query_on(Dialect::Postgres)
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(db)?;
-            }
-            return Ok(());
-        }
-        let mut joined: Option<Sql> = None;
-        for sql in statements {
-            if sql.params.len() > JOINED_PARAMS_MAX {
-                if let Some(j) = joined.take() {
-                    j.query_on(Dialect::Sqlite)
-                        .execute(&mut **tx)
-                        .await
-                        .map_err(db)?;
+    /// Runs every statement in order inside `tx`.
+    pub async fn run(self, tx: &mut Transaction<'_, Any>) -> StoreResult<()> {
+        let dialect = dialect_of(tx);
+        let mut queries: Vec<Sql> = Vec::new();
+        for sql in self.statements {
+            match queries.last_mut() {
+                // sqlx binds bare `?` placeholders across the statements of one query
+                // in order, so the parameter lists simply follow each other. Only the
+                // SQLite text is joined: a joined query never runs on PostgreSQL.
+                Some(open)
+                    if dialect == Dialect::Sqlite
+                        && open.params.len() + sql.params.len() <= JOINED_PARAMS_MAX =>
+                {
+                    open.positional.push_str(";\n");
+                    open.positional.push_str(&sql.positional);
+                    open.params.extend(sql.params);
                 }
-                sql.query_on(Dialect::Sqlite)
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(db)?;
-                continue;
-            }
-            match &mut joined {
-                // sqlx binds bare `?` placeholders across the statements of one
-                // query in order, so the parameter lists simply follow each other.
-                Some(j) => {
-                    j.positional.push_str(";\n");
-                    j.positional.push_str(&sql.positional);
-                    j.params.extend(sql.params);
-                }
-                None => joined = Some(sql),
+                _ => queries.push(sql),
             }
         }
-        if let Some(j) = joined {
-            j.query_on(Dialect::Sqlite)
-                .execute(&mut **tx)
-                .await
-                .map_err(db)?;
+        for sql in &queries {
+            sql.query_on(dialect).execute(&mut **tx).await.map_err(db)?;
         }
         Ok(())
     }
