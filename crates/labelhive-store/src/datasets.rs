@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use labelhive_domain::dataset::{Dataset, DatasetQuery, DatasetSort};
 use labelhive_domain::job::NewJob;
-use labelhive_domain::label::Label;
+use labelhive_domain::label::{Label, LabelAttribute};
 use labelhive_domain::store::{
     DatasetEdit, DatasetStore, LabelChanges, MetricPoint, Modified, RunningJob, SamplePreview,
     StoreError, StoreResult,
@@ -13,12 +13,14 @@ use labelhive_domain::store::{
 use labelhive_domain::team_task::TeamTask;
 use labelhive_domain::time::now_ms;
 use labelhive_domain::DomainError;
-use sqlx::{Any, Row, Transaction};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use sqlx::{Any, Executor, Row, Transaction};
 
 use crate::labels::write_labels;
 use crate::rows::{self, to_json, DATASET_COLUMNS};
-use crate::sql::{Param, Sql};
-use crate::{db, on_unique, SqlStore};
+use crate::sql::{dialect_of, Param, Sql};
+use crate::{db, on_unique, Dialect, SqlStore};
 
 /// Upserts the monitoring point of the current minute from the dataset's counters.
 pub(crate) async fn record_metric(
@@ -78,25 +80,57 @@ pub(crate) async fn load_in_tx(
     project_id: &str,
     dataset_id: &str,
 ) -> StoreResult<Option<Dataset>> {
+    let dialect = dialect_of(tx);
+    load(&mut **tx, dialect, project_id, dataset_id).await
+}
+
+/// A label as `LABELS_OF_DATASET` writes it: name, type, property, attributes.
+#[derive(Deserialize)]
+struct LabelArray(String, i32, Map<String, Value>, Vec<LabelAttribute>);
+
+/// A dataset with its labels, in one query: the labels come as one JSON value.
+async fn load<'c, E>(
+    conn: E,
+    dialect: Dialect,
+    project_id: &str,
+    dataset_id: &str,
+) -> StoreResult<Option<Dataset>>
+where
+    E: Executor<'c, Database = Any>,
+{
+    let labels = match dialect {
+        Dialect::Sqlite => {
+            "(select json_group_array(json_array(name, label_type, json(property), \
+             json(attributes)) order by position) from labels where dataset_id = datasets.id)"
+        }
+        Dialect::Postgres => {
+            "(select coalesce(json_agg(json_build_array(name, label_type, property::json, \
+             attributes::json) order by position), '[]')::text from labels \
+             where dataset_id = datasets.id)"
+        }
+    };
     let row = sqlx::query(&format!(
-        "select {DATASET_COLUMNS} from datasets where id = $1 and project_id = $2"
+        "select {DATASET_COLUMNS}, {labels} as label_doc from datasets \
+         where id = $1 and project_id = $2"
     ))
     .bind(dataset_id)
     .bind(project_id)
-    .fetch_optional(&mut **tx)
+    .fetch_optional(conn)
     .await
     .map_err(db)?;
     let Some(row) = row else { return Ok(None) };
     let mut ds = rows::dataset(&row)?;
-    let labels = sqlx::query("select dataset_id, name, label_type, property, attributes from labels where dataset_id = $1 order by position")
-        .bind(dataset_id)
-        .fetch_all(&mut **tx)
-        .await
-        .map_err(db)?;
+    let doc: String = row.try_get("label_doc").map_err(db)?;
+    let labels: Vec<LabelArray> = rows::json(&doc, "dataset labels")?;
     ds.labels = labels
-        .iter()
-        .map(|r| rows::label(r).map(|(_, l)| l))
-        .collect::<StoreResult<_>>()?;
+        .into_iter()
+        .map(|LabelArray(name, label_type, property, attributes)| Label {
+            name,
+            label_type,
+            property,
+            attributes,
+        })
+        .collect();
     Ok(Some(ds))
 }
 
@@ -158,21 +192,7 @@ impl DatasetStore for SqlStore {
     }
 
     async fn dataset(&self, project_id: &str, dataset_id: &str) -> StoreResult<Option<Dataset>> {
-        let row = sqlx::query(&format!(
-            "select {DATASET_COLUMNS} from datasets where id = $1 and project_id = $2"
-        ))
-        .bind(dataset_id)
-        .bind(project_id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db)?;
-        let Some(row) = row else { return Ok(None) };
-        let mut ds = rows::dataset(&row)?;
-        ds.labels = labels_of(&self.pool, std::slice::from_ref(&ds.id))
-            .await?
-            .remove(&ds.id)
-            .unwrap_or_default();
-        Ok(Some(ds))
+        load(&self.pool, self.dialect, project_id, dataset_id).await
     }
 
     async fn list_datasets(

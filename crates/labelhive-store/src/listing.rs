@@ -12,6 +12,7 @@ use sqlx::{AnyPool, Row};
 use crate::counters::{label_scope, state_scope, BUCKET};
 use crate::filters::push_filter;
 use crate::rows::{self, SAMPLE_COLUMNS};
+use crate::sample_reads::Col;
 use crate::sql::push_in;
 use crate::sql::{Param, Sql};
 use crate::{db, sample_reads, Dialect};
@@ -182,78 +183,36 @@ async fn page_window(
     limit: i64,
 ) -> StoreResult<(Option<Window>, i64)> {
     let end = skip.saturating_add(limit);
-    if dialect == Dialect::Sqlite {
-        // All of the scope's counters as one value, summed here: SQLite evaluates the
-        // window functions below through a temporary table, which at a million
-        // samples (977 buckets) cost more than the page read itself.
-        let mut sql = Sql::new("select bucket, n from sample_pages where dataset_id = ");
-        sql.bind(Param::Text(dataset_id.to_owned()))
-            .push(" and scope = ")
-            .bind(Param::Text(scope.to_owned()));
-        let buckets: Vec<(i64, i64)> = sample_reads::document(
-            pool,
-            &sql,
-            "json_array(bucket, n)",
-            &format!("bucket {dir}"),
-        )
-        .await?;
-        let total = buckets.iter().map(|(_, n)| n).sum();
-        let mut window: Option<Window> = None;
-        let mut cum = 0;
-        for (bucket, n) in buckets {
-            cum += n;
-            if cum > skip && cum - n < end {
-                match &mut window {
-                    Some(w) => w.last = bucket,
-                    None => {
-                        window = Some(Window {
-                            first: bucket,
-                            last: bucket,
-                            before: cum - n,
-                        })
-                    }
+    // All of the scope's counters as one value, summed here: SQLite evaluates a running
+    // sum (`sum(n) over (order by bucket)`) through a temporary table, which at a
+    // million samples (977 buckets) cost more than the page read itself, and the
+    // window query cost PostgreSQL more than this read too.
+    let mut sql = Sql::new("select bucket, n from sample_pages where dataset_id = ");
+    sql.bind(Param::Text(dataset_id.to_owned()))
+        .push(" and scope = ")
+        .bind(Param::Text(scope.to_owned()));
+    let cols = [Col::Value("bucket"), Col::Value("n")];
+    let buckets: Vec<(i64, i64)> =
+        sample_reads::document(pool, dialect, &sql, &cols, &format!("bucket {dir}")).await?;
+    let total = buckets.iter().map(|(_, n)| n).sum();
+    let mut window: Option<Window> = None;
+    let mut cum = 0;
+    for (bucket, n) in buckets {
+        cum += n;
+        if cum > skip && cum - n < end {
+            match &mut window {
+                Some(w) => w.last = bucket,
+                None => {
+                    window = Some(Window {
+                        first: bucket,
+                        last: bucket,
+                        before: cum - n,
+                    })
                 }
             }
         }
-        return Ok((window, total));
     }
-    let overlapping = sqlx::query(&format!(
-        "select bucket, n, cum, total from (\
-           select bucket, n, \
-             cast(sum(n) over (order by bucket {dir} rows between unbounded preceding and current row) as bigint) as cum, \
-             cast(sum(n) over () as bigint) as total \
-           from sample_pages where dataset_id = $1 and scope = $2) t \
-         where cum > $3 and cum - n < $4 \
-         order by bucket {dir}"
-    ))
-    .bind(dataset_id)
-    .bind(scope)
-    .bind(skip)
-    .bind(end)
-    .fetch_all(pool)
-    .await
-    .map_err(db)?;
-    let (Some(first), Some(last)) = (overlapping.first(), overlapping.last()) else {
-        let total = sqlx::query(
-            "select cast(coalesce(sum(n), 0) as bigint) as total from sample_pages \
-             where dataset_id = $1 and scope = $2",
-        )
-        .bind(dataset_id)
-        .bind(scope)
-        .fetch_one(pool)
-        .await
-        .map_err(db)?
-        .try_get("total")
-        .map_err(db)?;
-        return Ok((None, total));
-    };
-    let int = |r: &sqlx::any::AnyRow, c: &str| r.try_get::<i64, _>(c).map_err(db);
-    let window = Window {
-        first: int(first, "bucket")?,
-        last: int(last, "bucket")?,
-        before: int(first, "cum")? - int(first, "n")?,
-    };
-    Ok((Some(window), int(first, "total")?))
+    Ok((window, total))
 }
 
 /// Pages any other filter with a count and an offset over the filtered rows.

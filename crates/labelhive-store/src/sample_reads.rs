@@ -1,10 +1,10 @@
-//! Reading many sample rows at once, as one value on SQLite.
+//! Reading many rows at once, as one JSON value.
 //!
 //! sqlx's SQLite driver passes each result row from the connection's thread to the task
-//! that asked, one hand-off per row; for a batch of hundreds of samples the hand-offs
-//! cost more than reading the rows. On SQLite such a read is therefore wrapped in
-//! `json_group_array` and comes back as one JSON document, decoded here. PostgreSQL
-//! sends rows over its socket in bulk and keeps the row-wise read.
+//! that asked, one hand-off per row, and its `Any` rows cost an allocation per column on
+//! either backend; for a batch of hundreds of samples that costs more than reading the
+//! rows. Such a read is therefore wrapped in an aggregate (`json_group_array` on SQLite,
+//! `json_agg` on PostgreSQL) and comes back as one JSON document, decoded here.
 
 use labelhive_domain::annotation::{SampleLabel, SampleMetadata};
 use labelhive_domain::sample::Sample;
@@ -36,10 +36,31 @@ struct SampleArray(
     Option<String>,
 );
 
-/// The JSON array of one result row; `labels` and `metadata` are stored JSON texts,
+/// The columns of one [`SampleArray`]; `labels` and `metadata` are stored JSON texts,
 /// embedded as values.
-const SAMPLE_ARRAY: &str = "json_array(seq, id, dataset_id, path, name, size, sample_type, \
-     status, json(labels), json(metadata), create_time, update_time, sample_usage)";
+const SAMPLE_ARRAY: &[Col] = &[
+    Col::Value("seq"),
+    Col::Value("id"),
+    Col::Value("dataset_id"),
+    Col::Value("path"),
+    Col::Value("name"),
+    Col::Value("size"),
+    Col::Value("sample_type"),
+    Col::Value("status"),
+    Col::Json("labels"),
+    Col::Json("metadata"),
+    Col::Value("create_time"),
+    Col::Value("update_time"),
+    Col::Value("sample_usage"),
+];
+
+/// A column of a row read as a JSON array.
+pub(crate) enum Col {
+    /// A plain value.
+    Value(&'static str),
+    /// A stored JSON text, embedded as JSON.
+    Json(&'static str),
+}
 
 impl From<SampleArray> for (i64, Sample) {
     fn from(a: SampleArray) -> Self {
@@ -73,19 +94,9 @@ pub(crate) async fn fetch<'c, E>(
 where
     E: Executor<'c, Database = Any>,
 {
-    match dialect {
-        Dialect::Sqlite => {
-            let rows: Vec<SampleArray> =
-                document(conn, select, SAMPLE_ARRAY, &format!("seq {dir}")).await?;
-            Ok(rows.into_iter().map(Into::into).collect())
-        }
-        Dialect::Postgres => {
-            let rows = select.query_on(dialect).fetch_all(conn).await.map_err(db)?;
-            rows.iter()
-                .map(|r| Ok((r.try_get::<i64, _>("seq").map_err(db)?, rows::sample(r)?)))
-                .collect()
-        }
-    }
+    let rows: Vec<SampleArray> =
+        document(conn, dialect, select, SAMPLE_ARRAY, &format!("seq {dir}")).await?;
+    Ok(rows.into_iter().map(Into::into).collect())
 }
 
 /// [`fetch`] without the sequence numbers.
@@ -102,29 +113,45 @@ where
     Ok(rows.into_iter().map(|(_, s)| s).collect())
 }
 
-/// On SQLite: runs `select` so that its rows come back as one JSON array of `array`
-/// (a `json_array(...)` of the select's result columns) in `order`, and decodes it.
+/// Runs `select` so that its rows come back as one JSON array of arrays of `cols` (the
+/// select's result columns) in `order`, and decodes it.
 pub(crate) async fn document<'c, E, T>(
     conn: E,
+    dialect: Dialect,
     select: &Sql,
-    array: &str,
+    cols: &[Col],
     order: &str,
 ) -> StoreResult<Vec<T>>
 where
     E: Executor<'c, Database = Any>,
     T: DeserializeOwned,
 {
-    let doc = Sql::around(
-        &format!("select json_group_array({array} order by {order}) as doc from ("),
-        select,
-        ") t",
-    );
-    let text: String = doc
-        .query_on(Dialect::Sqlite)
+    let array = row(dialect, cols);
+    let head = match dialect {
+        Dialect::Sqlite => {
+            format!("select json_group_array(json_array({array}) order by {order}) as doc from (")
+        }
+        Dialect::Postgres => format!(
+            "select coalesce(json_agg(json_build_array({array}) order by {order}), '[]')::text \
+             as doc from ("
+        ),
+    };
+    let text: String = Sql::around(&head, select, ") t")
+        .query_on(dialect)
         .fetch_one(conn)
         .await
         .map_err(db)?
         .try_get("doc")
         .map_err(db)?;
-    rows::json(&text, "sample rows")
+    rows::json(&text, "rows")
+}
+
+/// The arguments of a row's JSON array.
+fn row(dialect: Dialect, cols: &[Col]) -> String {
+    let each = cols.iter().map(|c| match (c, dialect) {
+        (Col::Value(name), _) => (*name).to_owned(),
+        (Col::Json(name), Dialect::Sqlite) => format!("json({name})"),
+        (Col::Json(name), Dialect::Postgres) => format!("{name}::json"),
+    });
+    each.collect::<Vec<_>>().join(", ")
 }

@@ -10,16 +10,16 @@ use labelhive_domain::annotation::{SampleLabel, SampleMetadata};
 use labelhive_domain::sample::counter;
 use labelhive_domain::sample::{state, SampleWrite};
 use labelhive_domain::store::{NewSample, StoreError, StoreResult, WriteMode};
-use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use crate::counters::{tally, Counters, Pending, Side, Tally};
-use crate::rows::{self, to_json};
+use crate::rows::to_json;
 use crate::sample_index::{
     delete_index_rows, delete_label_rows, insert_label_rows, insert_metadata_rows,
 };
+use crate::sample_reads::Col;
 use crate::sql::{dialect_of, push_in, Param, Script, Sql};
-use crate::{db, label_props, sample_reads, Dialect};
+use crate::{db, label_props, sample_reads};
 
 /// Rows per multi-row statement: at most 15 parameters each keeps far below both
 /// engines' parameter limits.
@@ -323,18 +323,17 @@ pub(crate) async fn existing(
         );
         sql.bind(Param::Text(dataset_id.to_owned()));
         push_in(&mut sql, " and id", chunk);
-        let rows: Vec<ExistingRow> = match dialect {
-            Dialect::Sqlite => {
-                let array = "json_array(id, seq, json(labels), json(metadata), status, path, hard)";
-                sample_reads::document(&mut **tx, &sql, array, "seq").await?
-            }
-            Dialect::Postgres => {
-                let rows = sql.query_for(tx).fetch_all(&mut **tx).await.map_err(db)?;
-                rows.iter()
-                    .map(ExistingRow::read)
-                    .collect::<StoreResult<_>>()?
-            }
-        };
+        let cols = [
+            Col::Value("id"),
+            Col::Value("seq"),
+            Col::Json("labels"),
+            Col::Json("metadata"),
+            Col::Value("status"),
+            Col::Value("path"),
+            Col::Value("hard"),
+        ];
+        let rows: Vec<ExistingRow> =
+            sample_reads::document(&mut **tx, dialect, &sql, &cols, "seq").await?;
         for ExistingRow(id, seq, labels, metadata, status, path, hard) in rows {
             let existing = Existing {
                 seq,
@@ -362,22 +361,6 @@ struct ExistingRow(
     String,
     i64,
 );
-
-impl ExistingRow {
-    fn read(row: &AnyRow) -> StoreResult<Self> {
-        let labels: String = row.try_get("labels").map_err(db)?;
-        let metadata: String = row.try_get("metadata").map_err(db)?;
-        Ok(Self(
-            row.try_get("id").map_err(db)?,
-            row.try_get("seq").map_err(db)?,
-            rows::json(&labels, "sample labels")?,
-            rows::json(&metadata, "sample metadata")?,
-            row.try_get("status").map_err(db)?,
-            row.try_get("path").map_err(db)?,
-            row.try_get("hard").map_err(db)?,
-        ))
-    }
-}
 
 /// Inserts new samples and replaces the labels, metadata and flags of existing ones.
 fn upsert_rows(
