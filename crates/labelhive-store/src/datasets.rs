@@ -184,7 +184,7 @@ impl DatasetStore for SqlStore {
             crate::jobs::insert_job(&mut tx, job, at).await?;
         }
         if let Some(t) = team_task {
-            crate::team_tasks::insert_team_task(&mut tx, t).await?;
+            crate::team_task_rows::insert_team_task(&mut tx, t).await?;
         }
         record_metric(&mut tx, &d.id, d.create_time).await?;
         tx.commit().await.map_err(db)?;

@@ -21,6 +21,7 @@ mod sync;
 mod team_items;
 mod team_labelers;
 mod team_rounds;
+mod team_task_rows;
 mod team_tasks;
 mod version_samples;
 mod versions;
