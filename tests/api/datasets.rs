@@ -176,6 +176,10 @@ async fn the_dataset_list_filters_sorts_and_pages(backend: Backend) {
         if name == "alpha" {
             body["workspace_id"] = json!("ws1");
             body["description"] = json!("first letters");
+            body["labels"] = json!([
+                {"name": "b", "type": 0, "property": {"@modelarts:color": "#112233"}},
+                {"name": "a", "type": 0},
+            ]);
         }
         app.create_dataset(&body).await;
     }
@@ -222,8 +226,18 @@ async fn the_dataset_list_filters_sorts_and_pages(backend: Backend) {
     assert_eq!(wildcard.body["total_number"], 0, "% is matched literally");
     let ws = app.get("/datasets?workspace_id=ws1").await;
     assert_eq!(names(&ws.body), ["alpha"]);
-    let labels = app.get("/datasets?with_labels=true&limit=1").await;
-    assert!(labels.body["datasets"][0]["labels"].is_array());
+    // Each dataset's own labels, in creation order: alpha (newest) has two.
+    let labels = app.get("/datasets?with_labels=true&limit=2").await;
+    let listed = &labels.body["datasets"];
+    assert_eq!(listed[0]["dataset_name"], "alpha");
+    assert_eq!(listed[0]["labels"][0]["name"], "b");
+    assert_eq!(
+        listed[0]["labels"][0]["property"]["@modelarts:color"],
+        "#112233"
+    );
+    assert_eq!(listed[0]["labels"][1]["name"], "a");
+    assert_eq!(listed[0]["labels"].as_array().map(Vec::len), Some(2));
+    assert_eq!(listed[1]["labels"], json!([]));
 
     // offset counts pages of `limit` rows, as ModelArts' "start page".
     let p0 = app

@@ -1,7 +1,5 @@
 //! Datasets and their labels.
 
-use std::collections::HashMap;
-
 use async_trait::async_trait;
 use labelhive_domain::dataset::{Dataset, DatasetQuery, DatasetSort};
 use labelhive_domain::job::NewJob;
@@ -15,10 +13,12 @@ use labelhive_domain::time::now_ms;
 use labelhive_domain::DomainError;
 use serde::Deserialize;
 use serde_json::{Map, Value};
+use sqlx::any::AnyRow;
 use sqlx::{Any, Executor, Row, Transaction};
 
 use crate::labels::write_labels;
 use crate::rows::{self, to_json, DATASET_COLUMNS};
+use crate::sample_reads::{self, Col};
 use crate::sql::{dialect_of, Param, Sql};
 use crate::{db, on_unique, Dialect, SqlStore};
 
@@ -52,29 +52,6 @@ pub(crate) fn metric_point(dataset_id: &str, now: i64) -> Sql {
     sql
 }
 
-async fn labels_of(
-    pool: &sqlx::AnyPool,
-    ids: &[String],
-) -> StoreResult<HashMap<String, Vec<Label>>> {
-    let mut out: HashMap<String, Vec<Label>> = HashMap::new();
-    if ids.is_empty() {
-        return Ok(out);
-    }
-    let mut sql = Sql::new("select dataset_id, name, label_type, property, attributes from labels where dataset_id in (");
-    for (i, id) in ids.iter().enumerate() {
-        if i > 0 {
-            sql.push(", ");
-        }
-        sql.bind(Param::Text(id.clone()));
-    }
-    sql.push(") order by dataset_id, position");
-    for row in sql.query().fetch_all(pool).await.map_err(db)? {
-        let (dataset_id, label) = rows::label(&row)?;
-        out.entry(dataset_id).or_default().push(label);
-    }
-    Ok(out)
-}
-
 pub(crate) async fn load_in_tx(
     tx: &mut Transaction<'_, Any>,
     project_id: &str,
@@ -84,42 +61,26 @@ pub(crate) async fn load_in_tx(
     load(&mut **tx, dialect, project_id, dataset_id).await
 }
 
-/// A label as `LABELS_OF_DATASET` writes it: name, type, property, attributes.
+/// A label as [`labels_column`] writes it: name, type, property, attributes.
 #[derive(Deserialize)]
 struct LabelArray(String, i32, Map<String, Value>, Vec<LabelAttribute>);
 
-/// A dataset with its labels, in one query: the labels come as one JSON value.
-async fn load<'c, E>(
-    conn: E,
-    dialect: Dialect,
-    project_id: &str,
-    dataset_id: &str,
-) -> StoreResult<Option<Dataset>>
-where
-    E: Executor<'c, Database = Any>,
-{
-    let labels = match dialect {
-        Dialect::Sqlite => {
-            "(select json_group_array(json_array(name, label_type, json(property), \
-             json(attributes)) order by position) from labels where dataset_id = datasets.id)"
-        }
-        Dialect::Postgres => {
-            "(select coalesce(json_agg(json_build_array(name, label_type, property::json, \
-             attributes::json) order by position), '[]')::text from labels \
-             where dataset_id = datasets.id)"
-        }
-    };
-    let row = sqlx::query(&format!(
-        "select {DATASET_COLUMNS}, {labels} as label_doc from datasets \
-         where id = $1 and project_id = $2"
-    ))
-    .bind(dataset_id)
-    .bind(project_id)
-    .fetch_optional(conn)
-    .await
-    .map_err(db)?;
-    let Some(row) = row else { return Ok(None) };
-    let mut ds = rows::dataset(&row)?;
+/// The column `label_doc` of a dataset row (table alias `alias`): its labels in label
+/// order as one JSON value, so a dataset and its labels are one query.
+fn labels_column(dialect: Dialect, alias: &str) -> String {
+    let cols = [
+        Col::Value("l.name"),
+        Col::Value("l.label_type"),
+        Col::Json("l.property"),
+        Col::Json("l.attributes"),
+    ];
+    let labels = sample_reads::aggregate(dialect, &cols, "l.position");
+    format!("(select {labels} from labels l where l.dataset_id = {alias}.id) as label_doc")
+}
+
+/// A dataset row selected with [`labels_column`], labels included.
+fn dataset_with_labels(row: &AnyRow) -> StoreResult<Dataset> {
+    let mut ds = rows::dataset(row)?;
     let doc: String = row.try_get("label_doc").map_err(db)?;
     let labels: Vec<LabelArray> = rows::json(&doc, "dataset labels")?;
     ds.labels = labels
@@ -131,7 +92,29 @@ where
             attributes,
         })
         .collect();
-    Ok(Some(ds))
+    Ok(ds)
+}
+
+/// A dataset with its labels, in one query.
+async fn load<'c, E>(
+    conn: E,
+    dialect: Dialect,
+    project_id: &str,
+    dataset_id: &str,
+) -> StoreResult<Option<Dataset>>
+where
+    E: Executor<'c, Database = Any>,
+{
+    let row = sqlx::query(&format!(
+        "select {DATASET_COLUMNS}, {} from datasets where id = $1 and project_id = $2",
+        labels_column(dialect, "datasets")
+    ))
+    .bind(dataset_id)
+    .bind(project_id)
+    .fetch_optional(conn)
+    .await
+    .map_err(db)?;
+    row.as_ref().map(dataset_with_labels).transpose()
 }
 
 #[async_trait]
@@ -263,7 +246,8 @@ impl DatasetStore for SqlStore {
             .map(|c| format!("d.{}", c.trim()))
             .collect::<Vec<_>>()
             .join(", ");
-        let mut page = Sql::new(&format!("select {columns}"));
+        let labels = labels_column(self.dialect, "d");
+        let mut page = Sql::new(&format!("select {columns}, {labels}"));
         page.text.push_str(&filter.text);
         let mut page_params = filter.params().to_vec();
         page.text.push_str(&format!(
@@ -277,15 +261,10 @@ impl DatasetStore for SqlStore {
             .fetch_all(&self.pool)
             .await
             .map_err(db)?;
-        let mut datasets = rows
+        let datasets = rows
             .iter()
-            .map(rows::dataset)
+            .map(dataset_with_labels)
             .collect::<StoreResult<Vec<_>>>()?;
-        let ids: Vec<String> = datasets.iter().map(|d| d.id.clone()).collect();
-        let mut labels = labels_of(&self.pool, &ids).await?;
-        for d in &mut datasets {
-            d.labels = labels.remove(&d.id).unwrap_or_default();
-        }
         Ok((datasets, total))
     }
 

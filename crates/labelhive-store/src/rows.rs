@@ -2,7 +2,6 @@
 
 use labelhive_domain::dataset::Dataset;
 use labelhive_domain::job::{Job, JobStatus};
-use labelhive_domain::label::Label;
 use labelhive_domain::project::Project;
 use labelhive_domain::store::StoreError;
 use serde::de::DeserializeOwned;
@@ -99,22 +98,6 @@ pub(crate) fn dataset(row: &AnyRow) -> Result<Dataset, StoreError> {
         import_task_id: get_opt("import_task_id")?,
         labels: Vec::new(),
     })
-}
-
-/// A label row (`dataset_id, name, label_type, property, attributes`).
-pub(crate) fn label(row: &AnyRow) -> Result<(String, Label), StoreError> {
-    let dataset_id: String = row.try_get("dataset_id").map_err(db)?;
-    let property: String = row.try_get("property").map_err(db)?;
-    let attributes: String = row.try_get("attributes").map_err(db)?;
-    Ok((
-        dataset_id,
-        Label {
-            name: row.try_get("name").map_err(db)?,
-            label_type: i32_col(row, "label_type")?,
-            property: json(&property, "label property")?,
-            attributes: json(&attributes, "label attributes")?,
-        },
-    ))
 }
 
 /// A job row.

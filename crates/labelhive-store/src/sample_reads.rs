@@ -126,16 +126,7 @@ where
     E: Executor<'c, Database = Any>,
     T: DeserializeOwned,
 {
-    let array = row(dialect, cols);
-    let head = match dialect {
-        Dialect::Sqlite => {
-            format!("select json_group_array(json_array({array}) order by {order}) as doc from (")
-        }
-        Dialect::Postgres => format!(
-            "select coalesce(json_agg(json_build_array({array}) order by {order}), '[]')::text \
-             as doc from ("
-        ),
-    };
+    let head = format!("select {} as doc from (", aggregate(dialect, cols, order));
     let text: String = Sql::around(&head, select, ") t")
         .query_on(dialect)
         .fetch_one(conn)
@@ -144,6 +135,18 @@ where
         .try_get("doc")
         .map_err(db)?;
     rows::json(&text, "rows")
+}
+
+/// An aggregate of the rows in scope into one JSON text: an array of arrays of `cols`
+/// in `order`, `[]` when there are none.
+pub(crate) fn aggregate(dialect: Dialect, cols: &[Col], order: &str) -> String {
+    let array = row(dialect, cols);
+    match dialect {
+        Dialect::Sqlite => format!("json_group_array(json_array({array}) order by {order})"),
+        Dialect::Postgres => {
+            format!("coalesce(json_agg(json_build_array({array}) order by {order}), '[]')::text")
+        }
+    }
 }
 
 /// The arguments of a row's JSON array.
