@@ -19,17 +19,19 @@
 //! - a sample whose file is missing is reported (first 100 kept) and left out; the
 //!   others export.
 
+mod copies;
+mod tally;
+
+pub use copies::{class_names, copied_sample, copy_targets, relative_path};
+pub use tally::ExportTally;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::annotation::SampleLabel;
 use crate::dataset::Dataset;
-use crate::failure::ItemFailure;
-use crate::ids::{is_hex_id, sample_id_for_path};
-use crate::manifest::HARD_KEYS;
+use crate::ids::is_hex_id;
 use crate::names::check_dataset_name;
 use crate::obs_path::ObsPath;
-use crate::sample::{state, state_for, Sample, SampleWrite};
 use crate::search::{parse_search_conditions, SampleFilter, SampleState};
 use crate::version::parse_ratio;
 use crate::DomainError;
@@ -425,105 +427,6 @@ impl ExportPayload {
     }
 }
 
-/// A sample's path below the dataset's input directory, or its name for files
-/// elsewhere: where its copy goes below an export directory.
-pub fn relative_path<'a>(input_dir: &str, sample_path: &'a str, name: &'a str) -> &'a str {
-    sample_path
-        .strip_prefix(input_dir)
-        .filter(|r| !input_dir.is_empty() && !r.is_empty())
-        .unwrap_or(name)
-}
-
-/// Classification label names of a sample (image, text and sound classification).
-pub fn class_names(labels: &[SampleLabel]) -> Vec<&str> {
-    let mut out: Vec<&str> = Vec::new();
-    for l in labels {
-        if matches!(l.label_type, Some(0 | 100 | 200)) {
-            if let Some(n) = l.name.as_deref().filter(|n| !out.contains(n)) {
-                out.push(n);
-            }
-        }
-    }
-    out
-}
-
-/// Where the copies of one sample go below the export directory `dir`: one per class
-/// folder in a tree export with classification labels, else one at its relative path.
-pub fn copy_targets(
-    dir: &str,
-    relative: &str,
-    name: &str,
-    tree: bool,
-    classes: &[&str],
-) -> Vec<String> {
-    if tree && !classes.is_empty() {
-        classes.iter().map(|c| format!("{dir}{c}/{name}")).collect()
-    } else {
-        vec![format!("{dir}{relative}")]
-    }
-}
-
-/// The sample a NEW_DATASET export writes for `sample` copied to `path`: the same
-/// labels and metadata (without the hard-example fields when they are cleared).
-pub fn copied_sample(sample: &Sample, path: &str, clear_hard: bool) -> SampleWrite {
-    let mut labels = sample.labels.clone();
-    let mut metadata = sample.metadata.clone();
-    if clear_hard {
-        for l in &mut labels {
-            l.property.retain(|k, _| !HARD_KEYS.contains(&k.as_str()));
-        }
-        metadata.0.retain(|k, _| !HARD_KEYS.contains(&k.as_str()));
-    }
-    let status = match sample.status.as_str() {
-        state::LABELED => state::LABELED,
-        state::TO_CONFIRM => state::TO_CONFIRM,
-        _ => state_for(&labels, true),
-    };
-    let mut write = SampleWrite {
-        id: sample_id_for_path(path),
-        path: path.to_owned(),
-        name: sample.name.clone(),
-        size: sample.size,
-        sample_type: sample.sample_type,
-        labels,
-        metadata: Some(metadata),
-        status,
-        hard: false,
-        score: None,
-        usage: sample.usage.clone(),
-    };
-    write.derive_flags();
-    write
-}
-
-/// The running counts of an export, stored as its job's result.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct ExportTally {
-    /// Samples selected.
-    pub total: i64,
-    /// Samples exported.
-    pub exported: i64,
-    /// Samples left out (their file is missing).
-    pub failed: i64,
-    /// The first failures, with sample id and path.
-    pub failures: Vec<ItemFailure>,
-    /// The manifest written (DIR exports).
-    pub manifest_path: Option<String>,
-    /// The document of the `annotation_format`: the COCO document, the Ground Truth
-    /// manifest, or YOLO's `obj.data`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub annotation_path: Option<String>,
-    /// Labels the `annotation_format` cannot hold (COCO: shapes other than boxes and
-    /// polygons; YOLO and Ground Truth: shapes other than boxes).
-    #[serde(skip_serializing_if = "is_zero")]
-    pub skipped_labels: i64,
-}
-
-fn is_zero(n: &i64) -> bool {
-    *n == 0
-}
-
 impl ExportPayload {
     /// The label format asked for; VOC when none was.
     pub fn format(&self) -> AnnotationFormat {
@@ -531,29 +434,6 @@ impl ExportPayload {
             .as_deref()
             .and_then(AnnotationFormat::parse)
             .unwrap_or(AnnotationFormat::Voc)
-    }
-}
-
-impl ExportTally {
-    /// Reads a stored result; an absent or foreign one reads as zero.
-    pub fn from_value(v: Option<&Value>) -> Self {
-        v.and_then(|v| serde_json::from_value(v.clone()).ok())
-            .unwrap_or_default()
-    }
-
-    /// Records a sample left out.
-    pub fn fail(&mut self, sample_id: &str, path: &str, err: &DomainError) {
-        ItemFailure {
-            sample_id: Some(sample_id.to_owned()),
-            path: Some(path.to_owned()),
-            ..ItemFailure::of(err)
-        }
-        .record(&mut self.failed, &mut self.failures);
-    }
-
-    /// As stored.
-    pub fn to_value(&self) -> Value {
-        serde_json::to_value(self).unwrap_or(Value::Null)
     }
 }
 
