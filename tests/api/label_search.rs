@@ -12,6 +12,7 @@ use crate::sample_helpers::{add, b64, enc, list, names};
 
 both_backends!(
     label_properties_filter_the_sample_list,
+    quotes_backslashes_and_placeholders_in_values_are_kept_verbatim,
     frame_times_and_sample_types_filter_the_sample_list,
 );
 
@@ -259,6 +260,53 @@ async fn label_properties_filter_the_sample_list(backend: Backend) {
         .await;
     assert_eq!(index_rows(&app).await, rows);
     assert_eq!(list(&app, &id, "").await["sample_count"], 5);
+}
+
+/// PostgreSQL writes a small write's statements as one query with the values written
+/// in as literals (`literals.rs`): text that looks like SQL must stay text.
+async fn quotes_backslashes_and_placeholders_in_values_are_kept_verbatim(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let id = app.new_dataset("quotes").await;
+    app.wait_for_dataset_status(&id, 1).await;
+    add(
+        &app,
+        &id,
+        json!({"samples": [
+            {"name": "q.jpg", "data": b64("q"), "labels": [{"name": "Rabbits"}]},
+            {"name": "r.jpg", "data": b64("r")},
+        ]}),
+    )
+    .await;
+    let tricky = "it's \\ $1 $2'); drop table samples; -- E'\\x27' \"q\" $$ \n end";
+    let q = sample_id_for_path("/bkt/in/q.jpg");
+    let samples = format!("/datasets/{id}/data-annotations/samples");
+    let labels = json!([{"name": "Rabbits", "property": {"note": tricky, "size": 2.5}}]);
+    let r = app
+        .put(
+            &samples,
+            &json!({"samples": [{"sample_id": q, "labels": labels}]}),
+        )
+        .await;
+    assert_eq!(r.body["success"], true, "{}", r.body);
+
+    let detail = app.get(&format!("{samples}/{q}")).await;
+    assert_eq!(detail.status, StatusCode::OK, "{}", detail.body);
+    let property = &detail.body["labels"][0]["property"];
+    assert_eq!(property["note"], tricky, "{}", detail.body);
+    assert_eq!(property["size"], 2.5, "{}", detail.body);
+    assert_eq!(
+        one(&app, &id, json!({"property": {"note": [tricky]}})).await,
+        ["q.jpg"]
+    );
+    let rows = index_rows(&app).await;
+    let row = format!("note={tricky}");
+    assert!(
+        rows.iter().any(|r| r.starts_with(&q) && r.ends_with(&row)),
+        "{rows:?}"
+    );
+    assert_eq!(list(&app, &id, "").await["sample_count"], 2);
 }
 
 async fn frame_times_and_sample_types_filter_the_sample_list(backend: Backend) {

@@ -9,6 +9,7 @@ mod jobs;
 mod label_props;
 mod labels;
 mod listing;
+mod literals;
 mod outbox;
 mod projects;
 mod rows;

@@ -6,8 +6,9 @@
 use labelhive_domain::store::StoreResult;
 use sqlx::any::AnyArguments;
 use sqlx::query::Query;
-use sqlx::{Any, AnyPool, Row, Transaction};
+use sqlx::{Any, AnyPool, Executor, Row, Transaction};
 
+use crate::literals::inline;
 use crate::{db, Dialect};
 
 /// A bound value.
@@ -114,20 +115,34 @@ impl Sql {
     }
 }
 
-/// Most parameters of one joined query on SQLite. A statement with more (a chunk of a
-/// large batch) runs alone: its text repeats from request to request, so it stays one
+/// Most parameters of one joined query. A statement with more (a chunk of a large
+/// batch) runs alone: its text repeats from request to request, so it stays one
 /// cached prepared statement, and no joined query grows with the batch.
 const JOINED_PARAMS_MAX: usize = 256;
 
-/// Write statements of one transaction, run in order by [`Script::run`]. sqlx hands
-/// every SQLite query to the connection's own thread and waits for the answer, about
-/// 50 microseconds on this project's 2-core machines whatever the statement; a small
-/// write of a dozen statements spent most of its time there. On SQLite consecutive
-/// small statements therefore go as one multi-statement query, one hand-off; on
-/// PostgreSQL, whose extended protocol takes one statement per query, one by one.
+/// Write statements of one transaction, run in order by [`Script::run`]. Every query
+/// is a round trip: sqlx hands each SQLite query to the connection's own thread and
+/// waits for the answer (about 50 microseconds on this project's 2-core machines
+/// whatever the statement), and each PostgreSQL query waits for the server (60 to 100
+/// microseconds here). A small write of a dozen statements spent most of its time
+/// there, so consecutive small statements go as one multi-statement query: on SQLite
+/// with their parameters bound in order, on PostgreSQL (whose extended protocol takes
+/// one statement per query) as one simple query with the parameters written in as
+/// literals (see `literals.rs`).
 #[derive(Debug, Default)]
 pub(crate) struct Script {
     statements: Vec<Sql>,
+}
+
+/// Consecutive statements that go to the database as one query.
+#[derive(Debug)]
+enum Joined {
+    /// One statement as it is: its parameters bound, its prepared form cached.
+    Bound(Sql),
+    /// SQLite: the statements' positional texts joined, their parameters in order.
+    Positional(Sql),
+    /// PostgreSQL: the statements with their parameters written in.
+    Inlined(String),
 }
 
 impl Script {
@@ -139,28 +154,82 @@ impl Script {
     /// Runs every statement in order inside `tx`.
     pub async fn run(self, tx: &mut Transaction<'_, Any>) -> StoreResult<()> {
         let dialect = dialect_of(tx);
-        let mut queries: Vec<Sql> = Vec::new();
-        for sql in self.statements {
-            match queries.last_mut() {
-                // sqlx binds bare `?` placeholders across the statements of one query
-                // in order, so the parameter lists simply follow each other. Only the
-                // SQLite text is joined: a joined query never runs on PostgreSQL.
-                Some(open)
-                    if dialect == Dialect::Sqlite
-                        && open.params.len() + sql.params.len() <= JOINED_PARAMS_MAX =>
-                {
-                    open.positional.push_str(";\n");
-                    open.positional.push_str(&sql.positional);
-                    open.params.extend(sql.params);
+        let queries = match dialect {
+            Dialect::Sqlite => join_positional(self.statements),
+            Dialect::Postgres => join_inlined(self.statements),
+        };
+        for query in &queries {
+            let conn: &mut sqlx::AnyConnection = tx;
+            let done = match query {
+                Joined::Bound(sql) | Joined::Positional(sql) => {
+                    sql.query_on(dialect).execute(conn).await
                 }
-                _ => queries.push(sql),
-            }
-        }
-        for sql in &queries {
-            sql.query_on(dialect).execute(&mut **tx).await.map_err(db)?;
+                Joined::Inlined(text) => conn.execute(sqlx::raw_sql(text)).await,
+            };
+            done.map_err(db)?;
         }
         Ok(())
     }
+}
+
+/// SQLite: consecutive statements of at most [`JOINED_PARAMS_MAX`] parameters in all
+/// share a query. sqlx binds bare `?` placeholders across the statements of one query
+/// in order, so the parameter lists simply follow each other.
+fn join_positional(statements: Vec<Sql>) -> Vec<Joined> {
+    let mut queries: Vec<Joined> = Vec::new();
+    for sql in statements {
+        match queries.last_mut() {
+            Some(Joined::Positional(open))
+                if open.params.len() + sql.params.len() <= JOINED_PARAMS_MAX =>
+            {
+                open.positional.push_str(";\n");
+                open.positional.push_str(&sql.positional);
+                open.params.extend(sql.params);
+            }
+            _ if sql.params.len() > JOINED_PARAMS_MAX => queries.push(Joined::Bound(sql)),
+            _ => queries.push(Joined::Positional(sql)),
+        }
+    }
+    queries
+}
+
+/// PostgreSQL: runs of consecutive statements of at most [`JOINED_PARAMS_MAX`]
+/// parameters in all are inlined and joined; a statement alone, a bigger one, or one
+/// whose parameters cannot be literals (see `literals.rs`) keeps its parameters bound.
+fn join_inlined(statements: Vec<Sql>) -> Vec<Joined> {
+    let mut queries: Vec<Joined> = Vec::new();
+    let mut run: Vec<(Sql, String)> = Vec::new();
+    let mut run_params = 0;
+    let close = |run: &mut Vec<(Sql, String)>, queries: &mut Vec<Joined>| match run.len() {
+        0 => {}
+        1 => queries.extend(run.drain(..).map(|(sql, _)| Joined::Bound(sql))),
+        _ => {
+            let texts: Vec<String> = run.drain(..).map(|(_, text)| text).collect();
+            queries.push(Joined::Inlined(texts.join(";\n")));
+        }
+    };
+    for sql in statements {
+        let inlined = (sql.params.len() <= JOINED_PARAMS_MAX)
+            .then(|| inline(&sql.text, &sql.params))
+            .flatten();
+        match inlined {
+            Some(text) => {
+                if run_params + sql.params.len() > JOINED_PARAMS_MAX {
+                    close(&mut run, &mut queries);
+                    run_params = 0;
+                }
+                run_params += sql.params.len();
+                run.push((sql, text));
+            }
+            None => {
+                close(&mut run, &mut queries);
+                run_params = 0;
+                queries.push(Joined::Bound(sql));
+            }
+        }
+    }
+    close(&mut run, &mut queries);
+    queries
 }
 
 /// The dialect of an open connection.
@@ -211,4 +280,69 @@ pub(crate) fn push_in(sql: &mut Sql, column: &str, values: &[&str]) {
         sql.bind(Param::Text((*v).to_owned()));
     }
     sql.push(")");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A statement with `n` integer parameters.
+    fn statement(n: usize) -> Sql {
+        let mut sql = Sql::new("select ");
+        for i in 0..n {
+            sql.push(if i == 0 { "" } else { ", " });
+            sql.bind(Param::Int(i as i64));
+        }
+        sql
+    }
+
+    fn shape(queries: &[Joined]) -> Vec<String> {
+        queries
+            .iter()
+            .map(|q| match q {
+                Joined::Bound(sql) => format!("bound {}", sql.params.len()),
+                Joined::Positional(sql) => format!("positional {}", sql.params.len()),
+                Joined::Inlined(text) => format!("inlined {}", text.split(";\n").count()),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn small_statements_join_up_to_the_parameter_cap() {
+        let script = || {
+            let mut with_nul = Sql::new("select ");
+            with_nul.bind(Param::Text("a\0b".into()));
+            vec![
+                statement(2),
+                statement(3),
+                statement(300),
+                statement(200),
+                statement(100),
+                statement(1),
+                with_nul,
+                statement(1),
+            ]
+        };
+        assert_eq!(
+            shape(&join_positional(script())),
+            [
+                "positional 5",
+                "bound 300",
+                "positional 200",
+                "positional 103"
+            ]
+        );
+        // PostgreSQL: a run of one keeps its prepared form; NUL text is never inlined.
+        assert_eq!(
+            shape(&join_inlined(script())),
+            [
+                "inlined 2",
+                "bound 300",
+                "bound 200",
+                "inlined 2",
+                "bound 1",
+                "bound 1"
+            ]
+        );
+    }
 }
