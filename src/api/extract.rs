@@ -5,6 +5,7 @@ use axum::extract::{FromRequest, FromRequestParts, OptionalFromRequest, Path, Re
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use labelhive_domain::ids::is_resource_id;
+use labelhive_domain::json_text::{escapes_nul, NUL_REFUSED};
 use labelhive_domain::DomainError;
 use serde::de::DeserializeOwned;
 
@@ -65,8 +66,12 @@ async fn body_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, Ap
     })
 }
 
-/// Malformed JSON is 4105; wrong types or missing fields 0101 naming the field.
+/// Malformed JSON is 4105; wrong types or missing fields 0101 naming the field, and
+/// text holding the NUL character 0101 too.
 fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if escapes_nul(bytes) {
+        return Err(DomainError::invalid("body", NUL_REFUSED).into());
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();

@@ -27,6 +27,8 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 
+use labelhive_domain::json_text::NUL_REFUSED;
+
 use crate::app::AppState;
 use error::ApiError;
 
@@ -67,6 +69,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/v2/{project_id}", v2)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn(refuse_nul))
         .layer(middleware::from_fn(log_request))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .with_state(state)
@@ -86,6 +89,19 @@ async fn method_not_allowed() -> ApiError {
         "ModelArts.4201",
         "The API does not support this method.",
     )
+}
+
+/// 400 for a path or query string that decodes to text with the NUL character, which
+/// no name, id or condition may hold (see `json_text.rs`).
+async fn refuse_nul(req: Request, next: Next) -> Result<Response, ApiError> {
+    let uri = req.uri();
+    for (field, text) in [("path", Some(uri.path())), ("query", uri.query())] {
+        let decoded = percent_encoding::percent_decode_str(text.unwrap_or_default());
+        if decoded.into_iter().any(|b| b == 0) {
+            return Err(ApiError::invalid(field, NUL_REFUSED));
+        }
+    }
+    Ok(next.run(req).await)
 }
 
 /// One log line per request: method, route template, status, duration. Never headers

@@ -23,6 +23,7 @@ mod imports;
 mod label_search;
 mod label_types;
 mod labels;
+mod nul_text;
 mod paging;
 mod reconnect;
 mod s3;

@@ -7,6 +7,7 @@
 //! ids are 1-based in label order. `file_name` is relative to the folder holding the
 //! document.
 
+use crate::json_text::{escapes_nul, NUL_REFUSED};
 use std::collections::HashMap;
 
 use serde::Deserialize;
@@ -253,6 +254,9 @@ pub struct CocoError {
 /// Parses a COCO document into its images, in document order, each with its labels;
 /// an image with an annotation that cannot be read is an error of its own.
 pub fn parse(bytes: &[u8]) -> Result<Vec<Result<CocoImage, CocoError>>, String> {
+    if escapes_nul(bytes) {
+        return Err(format!("not a COCO document: its text {NUL_REFUSED}"));
+    }
     let doc: RawDoc =
         serde_json::from_slice(bytes).map_err(|e| format!("not a COCO document: {e}"))?;
     let names: HashMap<u64, &str> = doc

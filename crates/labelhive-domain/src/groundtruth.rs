@@ -15,6 +15,7 @@
 //! refused for the line. An export names its one label attribute after the dataset,
 //! as Ground Truth names it after the labeling job.
 
+use crate::json_text::{escapes_nul, NUL_REFUSED};
 use serde_json::{json, Map, Value};
 
 use crate::annotation::{ImageSize, SampleLabel, SampleMetadata};
@@ -167,6 +168,9 @@ fn attribute_labels(
 
 /// Parses one Ground Truth line; `dataset_type` decides the classification label type.
 pub fn parse_line(line: &str, dataset_type: i32) -> Result<ManifestEntry, String> {
+    if escapes_nul(line.as_bytes()) {
+        return Err(format!("text {NUL_REFUSED}"));
+    }
     let v: Value = serde_json::from_str(line).map_err(|e| format!("not a JSON object: {e}"))?;
     let obj = v.as_object().ok_or("not a JSON object")?;
     let source = match (obj.get("source-ref"), obj.get("source")) {

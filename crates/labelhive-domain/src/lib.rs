@@ -14,6 +14,7 @@ pub mod hard;
 pub mod ids;
 pub mod import;
 pub mod job;
+pub mod json_text;
 pub mod label;
 pub mod layouts;
 pub mod manifest;

@@ -10,6 +10,7 @@
 //! - any `annotated-by` other than `human` marks a machine label (`auto`);
 //! - `hard` is accepted as `"true"`/`"false"` strings (the specification) or booleans.
 
+use crate::json_text::{escapes_nul, NUL_REFUSED};
 use crate::sample::{parse_usage, USAGES};
 use serde_json::{Map, Value};
 
@@ -183,6 +184,9 @@ fn annotation(
 
 /// Parses one manifest line; `dataset_type` settles the ambiguous annotation types.
 pub fn parse_line(line: &str, dataset_type: i32) -> Result<ManifestEntry, String> {
+    if escapes_nul(line.as_bytes()) {
+        return Err(format!("text {NUL_REFUSED}"));
+    }
     let v: Value = serde_json::from_str(line).map_err(|e| format!("not a JSON object: {e}"))?;
     let obj = v.as_object().ok_or("not a JSON object")?;
     let raw = str_field(obj, "source", "")?.ok_or("source is required")?;

@@ -14,6 +14,7 @@
 //! - An `op` that may be left out defaults to `AND`; `label_list.op` is required
 //!   when more than one label is given, as the spec demands.
 
+use crate::json_text::{escapes_nul, NUL_REFUSED};
 use std::collections::BTreeMap;
 
 use serde::de::DeserializeOwned;
@@ -184,6 +185,9 @@ pub fn parse_search_conditions(raw: &str, now_ms: i64) -> Result<Vec<Condition>,
     const FIELD: &str = "search_conditions";
     if raw.trim().is_empty() {
         return Ok(Vec::new());
+    }
+    if escapes_nul(raw.as_bytes()) || raw.contains('\0') {
+        return Err(DomainError::invalid(FIELD, NUL_REFUSED));
     }
     let value: Value = serde_json::from_str(raw)
         .map_err(|e| DomainError::invalid(FIELD, format!("not valid JSON: {e}")))?;
