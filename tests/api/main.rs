@@ -24,6 +24,7 @@ mod label_search;
 mod label_types;
 mod labels;
 mod nul_text;
+mod odd_values;
 mod paging;
 mod reconnect;
 mod s3;
