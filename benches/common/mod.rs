@@ -95,7 +95,8 @@ pub fn pct(samples: &mut [Duration], p: f64) -> f64 {
     samples[i].as_secs_f64() * 1000.0
 }
 
-pub async fn latencies(client: &Client, path: &str, n: usize) -> (f64, f64) {
+/// p50, p99 and the slowest of `n` sequential GETs of `path`, in milliseconds.
+pub async fn latencies(client: &Client, path: &str, n: usize) -> (f64, f64, f64) {
     let mut v = Vec::with_capacity(n);
     for _ in 0..n {
         let t = Instant::now();
@@ -103,7 +104,7 @@ pub async fn latencies(client: &Client, path: &str, n: usize) -> (f64, f64) {
         assert_eq!(status, 200, "{path}: {body}");
         v.push(t.elapsed());
     }
-    (pct(&mut v, 0.5), pct(&mut v, 0.99))
+    (pct(&mut v, 0.5), pct(&mut v, 0.99), pct(&mut v, 1.0))
 }
 
 pub struct Server(pub Child);

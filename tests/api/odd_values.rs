@@ -1,14 +1,19 @@
-//! Odd values in every field of the main write bodies and list queries: whatever the
-//! value, the answer is a ModelArts error or a success, never a server error. Each
-//! body starts valid; one leaf at a time is replaced by each odd value.
+//! Odd values in every field of the main write bodies, the team labeling bodies and
+//! the list queries: whatever the value, the answer is a ModelArts error or a success,
+//! never a server error. Each body starts valid; one leaf at a time is replaced by
+//! each odd value.
 
 use serde_json::{json, Value};
 
 use crate::both_backends;
 use crate::helpers::{Backend, Resp, TestApp};
 use crate::sample_helpers::{add, b64};
+use crate::team_helpers::{add_samples, new_task, tasks, team};
 
-both_backends!(odd_values_in_any_field_never_make_a_server_error);
+both_backends!(
+    odd_values_in_any_field_never_make_a_server_error,
+    odd_values_in_team_labeling_bodies_never_make_a_server_error,
+);
 
 /// Values that break types, ranges, encodings and path rules.
 fn odd_values() -> Vec<Value> {
@@ -81,6 +86,30 @@ fn place<'a>(v: &'a mut Value, path: &[Step]) -> &'a mut Value {
         Step::Key(k) => &mut v[k.as_str()],
         Step::Index(i) => &mut v[*i],
     })
+}
+
+/// How many answers had each status.
+type Statuses = std::collections::BTreeMap<u16, usize>;
+
+/// Sends every mutation of every body; records faults and statuses.
+async fn send_mutations(
+    app: &TestApp,
+    bodies: &[(reqwest::Method, String, Value)],
+    faults: &mut Vec<String>,
+    statuses: &mut Statuses,
+) {
+    for (method, path, body) in bodies {
+        for mutated in mutations(body) {
+            let r = app
+                .signed(method.clone(), &app.v2(path), Some(&mutated))
+                .await;
+            *statuses.entry(r.status.as_u16()).or_insert(0) += 1;
+            faults.extend(fault(
+                &r,
+                &format!("{method} {path} {:.200}", mutated.to_string()),
+            ));
+        }
+    }
 }
 
 /// A server error, or an error without a ModelArts code, described; else `None`.
@@ -192,19 +221,8 @@ async fn odd_values_in_any_field_never_make_a_server_error(backend: Backend) {
         ),
     ];
     let mut faults = Vec::new();
-    let mut statuses = std::collections::BTreeMap::new();
-    for (method, path, body) in &bodies {
-        for mutated in mutations(body) {
-            let r = app
-                .signed(method.clone(), &app.v2(path), Some(&mutated))
-                .await;
-            *statuses.entry(r.status.as_u16()).or_insert(0) += 1;
-            faults.extend(fault(
-                &r,
-                &format!("{method} {path} {:.200}", mutated.to_string()),
-            ));
-        }
-    }
+    let mut statuses = Statuses::new();
+    send_mutations(&app, &bodies, &mut faults, &mut statuses).await;
 
     let lists = [
         (
@@ -264,6 +282,106 @@ async fn odd_values_in_any_field_never_make_a_server_error(backend: Backend) {
     // Most odd values are refused, some pass (a long description), none fails.
     assert!(statuses.get(&400).is_some_and(|n| *n > 500), "{statuses:?}");
     assert!(statuses.get(&200).is_some_and(|n| *n > 100), "{statuses:?}");
+    assert!(
+        faults.is_empty(),
+        "{} faults:\n{}",
+        faults.len(),
+        faults.join("\n")
+    );
+}
+
+async fn odd_values_in_team_labeling_bodies_never_make_a_server_error(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let id = app.new_dataset("odd-team").await;
+    app.wait_for_dataset_status(&id, 1).await;
+    let ids = add_samples(&app, &id, &["a.jpg", "b.jpg"], true).await;
+    let (wf, workers) = team(&app, "odd-team", &[("ann@example.org", 0)]).await;
+    let (_, task) = new_task(&app, &id, "odd-task", &wf).await;
+    let ds_tasks = tasks(&id);
+    let post = reqwest::Method::POST;
+    let put = reqwest::Method::PUT;
+    let bodies: Vec<(reqwest::Method, String, Value)> = vec![
+        (
+            put.clone(),
+            format!("/workforces/{wf}"),
+            json!({"workforce_name": "odd-team-2", "description": "d"}),
+        ),
+        (
+            post.clone(),
+            format!("/workforces/{wf}/workers"),
+            json!({"emails": "bob@example.org", "role": 1, "description": "d"}),
+        ),
+        (
+            put.clone(),
+            format!("/workforces/{wf}/workers/{}", workers[0]),
+            json!({"role": 2, "description": "d"}),
+        ),
+        (
+            post.clone(),
+            format!("/workforces/{wf}/workers/batch-delete"),
+            json!({"workers": ["0123456789abcdefghi"]}),
+        ),
+        (
+            post.clone(),
+            ds_tasks.clone(),
+            json!({"task_name": "odd-task-2", "description": "d", "repetition": 1,
+                "workforces_config": {"workforces": [{"workforce_id": wf,
+                    "workers": [{"email": "ann@example.org", "role": 0}]}]}}),
+        ),
+        (
+            put.clone(),
+            task.clone(),
+            json!({"task_name": "odd-task-3", "description": "d"}),
+        ),
+        (
+            post.clone(),
+            format!("{task}/notify"),
+            json!({"emails": ["ann@example.org"]}),
+        ),
+        (
+            put.clone(),
+            format!("{task}/data-annotations/samples"),
+            json!({"samples": [{"sample_id": ids[0], "labels": [{"name": "Bees"}]}]}),
+        ),
+        (
+            post.clone(),
+            format!("{task}/data-annotations/review"),
+            json!({"comments": [{"sample_id": ids[0], "accept": true, "score": "A"}]}),
+        ),
+        (
+            post.clone(),
+            format!("{task}/acceptance"),
+            json!({"sampling_num": 1}),
+        ),
+        (
+            post.clone(),
+            format!("{task}/acceptance/batch-comment"),
+            json!({"comments": [{"sample_id": ids[1], "accept": false, "comment": "c"}]}),
+        ),
+        (
+            put.clone(),
+            format!("{task}/acceptance/status"),
+            json!({"action": 0}),
+        ),
+    ];
+    let mut faults = Vec::new();
+    let mut statuses = Statuses::new();
+    send_mutations(&app, &bodies, &mut faults, &mut statuses).await;
+    for query in [
+        "offset=-1",
+        "limit=99999999999999999999",
+        "sample_state=%FF",
+        "email=%27",
+    ] {
+        let r = app
+            .get(&format!("{task}/data-annotations/samples?{query}"))
+            .await;
+        faults.extend(fault(&r, &format!("GET {task} samples?{query}")));
+    }
+    assert!(statuses.get(&400).is_some_and(|n| *n > 300), "{statuses:?}");
+    assert!(statuses.get(&200).is_some_and(|n| *n > 20), "{statuses:?}");
     assert!(
         faults.is_empty(),
         "{} faults:\n{}",
