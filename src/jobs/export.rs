@@ -26,12 +26,10 @@ use std::collections::HashMap;
 use tokio::sync::watch;
 
 use super::export_format::{Exported, FormatSink};
+use super::export_pages::Pages;
 use super::publish::manifest_time;
 use super::RunEnd;
 use crate::app::AppState;
-
-/// Samples read per page.
-const PAGE: i64 = 1000;
 
 /// Runs one export job to its end, or until it is abandoned or the server stops.
 pub(crate) async fn run(
@@ -137,46 +135,6 @@ pub(crate) async fn run(
         JobOutcome::Succeeded(run.tally.to_value()),
         None,
     ))
-}
-
-/// Reads the exported samples page by page, by a keyset scan.
-struct Pages<'a> {
-    state: &'a AppState,
-    version_id: Option<&'a str>,
-    dataset_id: &'a str,
-    filter: &'a SampleFilter,
-}
-
-impl Pages<'_> {
-    /// The next page after `cursor`, and the cursor after it.
-    async fn after(&self, cursor: i64) -> Result<(Vec<Sample>, i64), DomainError> {
-        let store = &self.state.store;
-        let filter = self.filter;
-        if let Some(v) = self.version_id {
-            // Versions are read by position; the state filter applies to each page.
-            let mut cursor = cursor;
-            loop {
-                let page = store.version_samples(v, cursor, PAGE).await?;
-                if page.is_empty() {
-                    return Ok((Vec::new(), cursor));
-                }
-                cursor += i64::try_from(page.len()).unwrap_or(PAGE);
-                let wanted = filter.states.map(|s| s.as_str());
-                let kept: Vec<Sample> = page
-                    .into_iter()
-                    .filter(|s| wanted.is_none_or(|w| s.status == w))
-                    .collect();
-                if !kept.is_empty() {
-                    return Ok((kept, cursor));
-                }
-            }
-        }
-        let rows = store
-            .scan_samples(self.dataset_id, filter, cursor, PAGE)
-            .await?;
-        let next = rows.last().map_or(cursor, |(seq, _)| *seq);
-        Ok((rows.into_iter().map(|(_, s)| s).collect(), next))
-    }
 }
 
 /// One run of an export and what it has done so far.

@@ -9,6 +9,7 @@
 mod export;
 mod export_coco;
 mod export_format;
+mod export_pages;
 mod import;
 mod import_coco;
 mod import_dir;
