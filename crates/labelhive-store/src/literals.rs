@@ -12,10 +12,21 @@ use std::fmt::Write;
 
 use crate::sql::Param;
 
+/// Whether every parameter can be written as a literal: no text holds a NUL byte.
+pub(crate) fn inlinable(params: &[Param]) -> bool {
+    params.iter().all(|p| match p {
+        Param::Text(s) | Param::OptText(Some(s)) => !s.contains('\0'),
+        _ => true,
+    })
+}
+
 /// `text` with each `$n` outside quoted literals and identifiers replaced by the
 /// literal of `params[n - 1]`; `None` when a parameter cannot be written as a literal
-/// or a placeholder names no parameter.
+/// (see [`inlinable`]) or a placeholder names no parameter.
 pub(crate) fn inline(text: &str, params: &[Param]) -> Option<String> {
+    if !inlinable(params) {
+        return None;
+    }
     let mut out = String::with_capacity(text.len() + params.len() * 16);
     let mut quote: Option<char> = None;
     let mut chars = text.char_indices().peekable();
@@ -43,7 +54,7 @@ pub(crate) fn inline(text: &str, params: &[Param]) -> Option<String> {
 /// Writes `p` as a parenthesised literal of its bound type.
 fn literal(out: &mut String, p: &Param) -> Option<()> {
     match p {
-        Param::Text(s) | Param::OptText(Some(s)) => text(out, s)?,
+        Param::Text(s) | Param::OptText(Some(s)) => text(out, s),
         Param::OptText(None) => out.push_str("(null::text)"),
         Param::Int(i) => write!(out, "({i}::int8)").ok()?,
         Param::Float(f) | Param::OptFloat(Some(f)) => float(out, *f),
@@ -52,11 +63,8 @@ fn literal(out: &mut String, p: &Param) -> Option<()> {
     Some(())
 }
 
-/// An escape string literal; `None` for text with a NUL byte.
-fn text(out: &mut String, s: &str) -> Option<()> {
-    if s.contains('\0') {
-        return None;
-    }
+/// An escape string literal of text without NUL bytes.
+fn text(out: &mut String, s: &str) {
     out.push_str("(E'");
     for c in s.chars() {
         match c {
@@ -66,7 +74,6 @@ fn text(out: &mut String, s: &str) -> Option<()> {
         }
     }
     out.push_str("'::text)");
-    Some(())
 }
 
 /// A float literal; Rust prints the shortest text that reads back as the same value.

@@ -8,7 +8,7 @@ use sqlx::any::AnyArguments;
 use sqlx::query::Query;
 use sqlx::{Any, AnyPool, Executor, Row, Transaction};
 
-use crate::literals::inline;
+use crate::literals::{inlinable, inline};
 use crate::{db, Dialect};
 
 /// A bound value.
@@ -137,10 +137,9 @@ pub(crate) struct Script {
 /// Consecutive statements that go to the database as one query.
 #[derive(Debug)]
 enum Joined {
-    /// One statement as it is: its parameters bound, its prepared form cached.
+    /// Parameters bound: one statement, or on SQLite several whose positional texts
+    /// are joined, their parameters in order.
     Bound(Sql),
-    /// SQLite: the statements' positional texts joined, their parameters in order.
-    Positional(Sql),
     /// PostgreSQL: the statements with their parameters written in.
     Inlined(String),
 }
@@ -161,9 +160,7 @@ impl Script {
         for query in &queries {
             let conn: &mut sqlx::AnyConnection = tx;
             let done = match query {
-                Joined::Bound(sql) | Joined::Positional(sql) => {
-                    sql.query_on(dialect).execute(conn).await
-                }
+                Joined::Bound(sql) => sql.query_on(dialect).execute(conn).await,
                 Joined::Inlined(text) => conn.execute(sqlx::raw_sql(text)).await,
             };
             done.map_err(db)?;
@@ -179,15 +176,14 @@ fn join_positional(statements: Vec<Sql>) -> Vec<Joined> {
     let mut queries: Vec<Joined> = Vec::new();
     for sql in statements {
         match queries.last_mut() {
-            Some(Joined::Positional(open))
+            Some(Joined::Bound(open))
                 if open.params.len() + sql.params.len() <= JOINED_PARAMS_MAX =>
             {
                 open.positional.push_str(";\n");
                 open.positional.push_str(&sql.positional);
                 open.params.extend(sql.params);
             }
-            _ if sql.params.len() > JOINED_PARAMS_MAX => queries.push(Joined::Bound(sql)),
-            _ => queries.push(Joined::Positional(sql)),
+            _ => queries.push(Joined::Bound(sql)),
         }
     }
     queries
@@ -198,38 +194,36 @@ fn join_positional(statements: Vec<Sql>) -> Vec<Joined> {
 /// whose parameters cannot be literals (see `literals.rs`) keeps its parameters bound.
 fn join_inlined(statements: Vec<Sql>) -> Vec<Joined> {
     let mut queries: Vec<Joined> = Vec::new();
-    let mut run: Vec<(Sql, String)> = Vec::new();
-    let mut run_params = 0;
-    let close = |run: &mut Vec<(Sql, String)>, queries: &mut Vec<Joined>| match run.len() {
-        0 => {}
-        1 => queries.extend(run.drain(..).map(|(sql, _)| Joined::Bound(sql))),
-        _ => {
-            let texts: Vec<String> = run.drain(..).map(|(_, text)| text).collect();
-            queries.push(Joined::Inlined(texts.join(";\n")));
-        }
-    };
+    let mut run: Vec<Sql> = Vec::new();
     for sql in statements {
-        let inlined = (sql.params.len() <= JOINED_PARAMS_MAX)
-            .then(|| inline(&sql.text, &sql.params))
-            .flatten();
-        match inlined {
-            Some(text) => {
-                if run_params + sql.params.len() > JOINED_PARAMS_MAX {
-                    close(&mut run, &mut queries);
-                    run_params = 0;
-                }
-                run_params += sql.params.len();
-                run.push((sql, text));
-            }
-            None => {
-                close(&mut run, &mut queries);
-                run_params = 0;
-                queries.push(Joined::Bound(sql));
-            }
+        let joinable = sql.params.len() <= JOINED_PARAMS_MAX && inlinable(&sql.params);
+        let in_run: usize = run.iter().map(|s| s.params.len()).sum();
+        if !joinable || in_run + sql.params.len() > JOINED_PARAMS_MAX {
+            close_run(&mut run, &mut queries);
+        }
+        if joinable {
+            run.push(sql);
+        } else {
+            queries.push(Joined::Bound(sql));
         }
     }
-    close(&mut run, &mut queries);
+    close_run(&mut run, &mut queries);
     queries
+}
+
+/// Ends a run of [`join_inlined`]: one statement keeps its prepared form, more are
+/// written out as one query.
+fn close_run(run: &mut Vec<Sql>, queries: &mut Vec<Joined>) {
+    let texts: Option<Vec<String>> = (run.len() > 1)
+        .then(|| run.iter().map(|s| inline(&s.text, &s.params)).collect())
+        .flatten();
+    match texts {
+        Some(texts) => {
+            run.clear();
+            queries.push(Joined::Inlined(texts.join(";\n")));
+        }
+        None => queries.extend(run.drain(..).map(Joined::Bound)),
+    }
 }
 
 /// The dialect of an open connection.
@@ -301,7 +295,6 @@ mod tests {
             .iter()
             .map(|q| match q {
                 Joined::Bound(sql) => format!("bound {}", sql.params.len()),
-                Joined::Positional(sql) => format!("positional {}", sql.params.len()),
                 Joined::Inlined(text) => format!("inlined {}", text.split(";\n").count()),
             })
             .collect()
@@ -325,12 +318,8 @@ mod tests {
         };
         assert_eq!(
             shape(&join_positional(script())),
-            [
-                "positional 5",
-                "bound 300",
-                "positional 200",
-                "positional 103"
-            ]
+            // 2 + 3 and 100 + 1 + 1 + 1 parameters share a query; 300 runs alone.
+            ["bound 5", "bound 300", "bound 200", "bound 103"]
         );
         // PostgreSQL: a run of one keeps its prepared form; NUL text is never inlined.
         assert_eq!(
